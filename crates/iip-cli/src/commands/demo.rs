@@ -1,0 +1,72 @@
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use iip_generate::{GeneratorConfig, generate};
+use iip_store::Store;
+use iip_store_sqlite::SqliteStore;
+
+use super::{init_tracing, load_framework};
+use crate::StoreArgs;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Working directory for the demo package and database (recreated on each run).
+    #[arg(long, default_value = "iip-demo")]
+    pub dir: PathBuf,
+    #[arg(long, default_value_t = 5000)]
+    pub participants: u64,
+    #[arg(long, default_value_t = 42)]
+    pub seed: u64,
+    #[arg(long, env = "IIP_ADDR", default_value = "127.0.0.1:8080")]
+    pub addr: SocketAddr,
+    /// Prepare the demo and exit without serving.
+    #[arg(long)]
+    pub no_serve: bool,
+}
+
+pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
+    init_tracing("info");
+    let package = args.dir.join("package");
+    let db = args.dir.join("iip.db");
+    for stale in ["iip.db", "iip.db-wal", "iip.db-shm"] {
+        let path = args.dir.join(stale);
+        if path.exists() {
+            std::fs::remove_file(&path).with_context(|| format!("cannot remove {}", path.display()))?;
+        }
+    }
+    let counts = generate(
+        GeneratorConfig {
+            people: args.participants,
+            seed: args.seed,
+        },
+        &package,
+    )
+    .with_context(|| format!("cannot write the demo package to {}", package.display()))?;
+    println!(
+        "generated {} people ({} participant records, {} activities) in {}",
+        args.participants,
+        counts.participants,
+        counts.activities,
+        package.display()
+    );
+    let store_args = StoreArgs {
+        db: db.clone(),
+        framework: None,
+    };
+    let framework = load_framework(&store_args)?;
+    let store = SqliteStore::open(&db).await?;
+    let summary = super::import::import(&store, &framework, &package, false).await?;
+    if !summary.committed {
+        bail!("the generated demo package did not import; this is a bug");
+    }
+    let stored = store.counts().await?;
+    println!("imported into {} ({} participants)", db.display(), stored.participants);
+    println!("try: iip report --db {} --year 2024-25 --format csv", db.display());
+    if args.no_serve {
+        store.close().await;
+        return Ok(ExitCode::SUCCESS);
+    }
+    super::serve::serve(store, framework, args.addr, None).await
+}

@@ -1,0 +1,71 @@
+//! `iip`: the one binary. Each subcommand lives in its own module under `commands/`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+mod commands;
+
+#[derive(Parser)]
+#[command(
+    name = "iip",
+    version,
+    about = "Immigrant Integration Pathway: import partner data, measure integration, serve dashboards"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+/// Options shared by every command that opens the store.
+#[derive(clap::Args, Clone)]
+pub struct StoreArgs {
+    /// SQLite database file (created if missing).
+    #[arg(long, env = "IIP_DB", default_value = "iip.db")]
+    pub db: PathBuf,
+    /// Framework file; the built-in framework/iip.toml when omitted.
+    #[arg(long, env = "IIP_FRAMEWORK")]
+    pub framework: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Import an exchange-format package (a directory of CSV files).
+    Import(commands::import::Args),
+    /// Write a realistic synthetic package.
+    Generate(commands::generate::Args),
+    /// Print the core metrics for a program year.
+    Report(commands::report::Args),
+    /// Serve the web application.
+    Serve(commands::serve::Args),
+    /// Generate a demo package, import it into a fresh database and serve it.
+    Demo(commands::demo::Args),
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(runtime) => runtime,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let result = runtime.block_on(async {
+        match cli.command {
+            Command::Import(args) => commands::import::run(args).await,
+            Command::Generate(args) => commands::generate::run(args),
+            Command::Report(args) => commands::report::run(args).await,
+            Command::Serve(args) => commands::serve::run(args).await,
+            Command::Demo(args) => commands::demo::run(args).await,
+        }
+    });
+    match result {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,16 @@
+//! Exchange format v1 (PRODUCT.md §4): how partners hand data to a hub.
+//!
+//! A package is a directory of CSV files. [`import::import_package`] streams every file,
+//! validates every row, reports every problem as `FILE:LINE: COLUMN: message`, and writes
+//! through a [`iip_store::ImportSession`] that commits only when the package is clean (or,
+//! when the user asks to skip invalid rows, writes each rejected row out with its reason).
+
+pub mod import;
+pub mod issue;
+mod parse;
+mod reader;
+mod rejected;
+pub mod spec;
+
+pub use import::{ImportError, ImportObserver, ImportOptions, ImportSummary, import_package};
+pub use issue::Issue;

@@ -1,0 +1,414 @@
+//! The embedded SQLite store: one file, WAL journal, migrations embedded in the binary.
+//! This crate is the only place that holds SQLite SQL.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use iip_domain::facts::{OrgNode, ParticipantRef, WindowFacts};
+use iip_domain::records::{Activity, Assessment, MilestoneRecord, Organization, Participant};
+use iip_domain::{Date, Level, Sector};
+use iip_store::{ImportSession, Store, StoreError, StoreResult, TableCounts, Written};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Row, Sqlite, Transaction};
+
+static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
+
+fn backend(e: sqlx::Error) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+#[derive(Clone, Debug)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file and brings its schema up to date.
+    pub async fn open(path: &Path) -> StoreResult<Self> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        Self::connect(options).await
+    }
+
+    /// Opens a database from a `sqlite:` URL or a plain path.
+    pub async fn open_url(url: &str) -> StoreResult<Self> {
+        if url.starts_with("sqlite:") {
+            let options = SqliteConnectOptions::from_str(url)
+                .map_err(backend)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .foreign_keys(true);
+            Self::connect(options).await
+        } else {
+            Self::open(Path::new(url)).await
+        }
+    }
+
+    async fn connect(options: SqliteConnectOptions) -> StoreResult<Self> {
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await
+            .map_err(backend)?;
+        MIGRATOR
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
+        Ok(Self { pool })
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+impl Store for SqliteStore {
+    type Import = SqliteImport;
+
+    async fn begin_import(&self, package: &str) -> StoreResult<SqliteImport> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let import_id: i64 = sqlx::query_scalar("INSERT INTO import_run (package) VALUES (?) RETURNING id")
+            .bind(package)
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(backend)?;
+        Ok(SqliteImport { tx, import_id })
+    }
+
+    async fn organizations(&self) -> StoreResult<Vec<OrgNode>> {
+        let rows = sqlx::query("SELECT org_id, name, sector, level, parent_id FROM organization ORDER BY org_id")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        rows.iter()
+            .map(|row| {
+                let sector: String = row.get(2);
+                let level: String = row.get(3);
+                Ok(OrgNode {
+                    org_id: row.get(0),
+                    name: row.get(1),
+                    sector: Sector::parse(&sector)
+                        .map_err(|e| StoreError::Corrupt(format!("organization sector {e}")))?,
+                    level: Level::parse(&level).map_err(|e| StoreError::Corrupt(format!("organization level {e}")))?,
+                    parent_id: row.get(4),
+                })
+            })
+            .collect()
+    }
+
+    async fn window_facts(&self, first: Date, last: Date) -> StoreResult<WindowFacts> {
+        let organizations = self.organizations().await?;
+        let (first, last) = (first.to_string(), last.to_string());
+        let participants = sqlx::query("SELECT id, org_id, participant_id, person_key FROM participant")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(|row| ParticipantRef {
+                row: row.get(0),
+                org_id: row.get(1),
+                participant_id: row.get(2),
+                person_key: row.get(3),
+            })
+            .collect();
+        let hours = sqlx::query(
+            "SELECT participant_row, SUM(hours_centi * occurrences) FROM activity \
+             WHERE date BETWEEN ? AND ? GROUP BY participant_row",
+        )
+        .bind(&first)
+        .bind(&last)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        .iter()
+        .map(|row| (row.get::<i64, _>(0), row.get::<i64, _>(1).max(0) as u64))
+        .collect();
+        let milestone_elements =
+            sqlx::query("SELECT DISTINCT participant_row, element FROM milestone WHERE date BETWEEN ? AND ?")
+                .bind(&first)
+                .bind(&last)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?
+                .iter()
+                .map(|row| (row.get::<i64, _>(0), row.get::<String, _>(1)))
+                .collect();
+        Ok(WindowFacts {
+            organizations,
+            participants,
+            hours,
+            milestone_elements,
+        })
+    }
+
+    async fn latest_activity_date(&self) -> StoreResult<Option<Date>> {
+        let latest: Option<String> = sqlx::query_scalar("SELECT MAX(date) FROM activity")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)?;
+        latest
+            .map(|raw| Date::parse(&raw).map_err(|e| StoreError::Corrupt(format!("activity date {e}"))))
+            .transpose()
+    }
+
+    async fn counts(&self) -> StoreResult<TableCounts> {
+        let row = sqlx::query(
+            "SELECT (SELECT COUNT(*) FROM organization), (SELECT COUNT(*) FROM participant), \
+             (SELECT COUNT(*) FROM participant_identity), (SELECT COUNT(*) FROM activity), \
+             (SELECT COUNT(*) FROM milestone), (SELECT COUNT(*) FROM assessment)",
+        )
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend)?;
+        let n = |i: usize| row.get::<i64, _>(i).max(0) as u64;
+        Ok(TableCounts {
+            organizations: n(0),
+            participants: n(1),
+            identities: n(2),
+            activities: n(3),
+            milestones: n(4),
+            assessments: n(5),
+        })
+    }
+
+    async fn content_digest(&self) -> StoreResult<String> {
+        // Every fact column, no bookkeeping (import ids, row ids), in a stable order.
+        const QUERIES: &[&str] = &[
+            "SELECT org_id || '|' || name || '|' || sector || '|' || level || '|' || ifnull(parent_id, '') || '|' || ifnull(area, '') FROM organization ORDER BY 1",
+            "SELECT p.org_id || '|' || p.participant_id || '|' || ifnull(p.person_key, '') || '|' || ifnull(p.gender, '') || '|' || ifnull(p.race_ethnicity, '') || '|' || ifnull(p.country_of_birth, '') || '|' || ifnull(p.primary_language, '') || '|' || ifnull(p.us_arrival_year, '') || '|' || ifnull(p.zip, '') || '|' || p.barriers || '|' || ifnull(i.first_name, '') || '|' || ifnull(i.last_name, '') || '|' || ifnull(i.date_of_birth, '') FROM participant p LEFT JOIN participant_identity i ON i.participant_row = p.id ORDER BY 1",
+            "SELECT p.org_id || '|' || p.participant_id || '|' || a.date || '|' || a.program || '|' || a.hours_centi || '|' || a.element || '|' || a.occurrences FROM activity a JOIN participant p ON p.id = a.participant_row ORDER BY 1",
+            "SELECT p.org_id || '|' || p.participant_id || '|' || m.date || '|' || m.milestone FROM milestone m JOIN participant p ON p.id = m.participant_row ORDER BY 1",
+            "SELECT p.org_id || '|' || p.participant_id || '|' || s.date || '|' || s.instrument || '|' || s.score FROM assessment s JOIN participant p ON p.id = s.participant_row ORDER BY 1",
+        ];
+        // FNV-1a: stable across Rust versions, unlike the std hasher.
+        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut feed = |bytes: &[u8]| {
+            for b in bytes {
+                hash ^= u64::from(*b);
+                hash = hash.wrapping_mul(0x0100_0000_01b3);
+            }
+        };
+        for query in QUERIES {
+            let rows = sqlx::query_scalar::<_, String>(*query)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?;
+            for row in rows {
+                feed(row.as_bytes());
+                feed(b"\n");
+            }
+            feed(b"\x1e");
+        }
+        Ok(format!("{hash:016x}"))
+    }
+}
+
+pub struct SqliteImport {
+    tx: Transaction<'static, Sqlite>,
+    import_id: i64,
+}
+
+fn join_barriers(participant: &Participant) -> String {
+    participant
+        .barriers
+        .iter()
+        .map(|b| b.as_str())
+        .collect::<Vec<_>>()
+        .join(";")
+}
+
+impl ImportSession for SqliteImport {
+    async fn upsert_organization(&mut self, org: &Organization) -> StoreResult<Written> {
+        let previous: Option<Option<i64>> = sqlx::query_scalar("SELECT last_import FROM organization WHERE org_id = ?")
+            .bind(org.org_id.as_str())
+            .fetch_optional(&mut *self.tx)
+            .await
+            .map_err(backend)?;
+        if previous == Some(Some(self.import_id)) {
+            return Ok(Written::DuplicateInPackage);
+        }
+        sqlx::query(
+            "INSERT INTO organization (org_id, name, sector, level, parent_id, area, last_import) \
+             VALUES (?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (org_id) DO UPDATE SET name = excluded.name, sector = excluded.sector, \
+             level = excluded.level, parent_id = excluded.parent_id, area = excluded.area, \
+             last_import = excluded.last_import",
+        )
+        .bind(org.org_id.as_str())
+        .bind(&org.name)
+        .bind(org.sector.as_str())
+        .bind(org.level.as_str())
+        .bind(org.parent_id.as_ref().map(|p| p.as_str()))
+        .bind(org.area.as_deref())
+        .bind(self.import_id)
+        .execute(&mut *self.tx)
+        .await
+        .map_err(backend)?;
+        Ok(Written::Stored)
+    }
+
+    async fn organization_parents(&mut self) -> StoreResult<Vec<(String, Option<String>)>> {
+        let rows = sqlx::query("SELECT org_id, parent_id FROM organization")
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(backend)?;
+        Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    }
+
+    async fn upsert_participant(&mut self, p: &Participant) -> StoreResult<Written> {
+        let previous: Option<Option<i64>> =
+            sqlx::query_scalar("SELECT last_import FROM participant WHERE org_id = ? AND participant_id = ?")
+                .bind(p.org_id.as_str())
+                .bind(p.participant_id.as_str())
+                .fetch_optional(&mut *self.tx)
+                .await
+                .map_err(backend)?;
+        if previous == Some(Some(self.import_id)) {
+            return Ok(Written::DuplicateInPackage);
+        }
+        if previous.is_none() {
+            let org_known: Option<i64> = sqlx::query_scalar("SELECT 1 FROM organization WHERE org_id = ?")
+                .bind(p.org_id.as_str())
+                .fetch_optional(&mut *self.tx)
+                .await
+                .map_err(backend)?;
+            if org_known.is_none() {
+                return Ok(Written::UnknownParent);
+            }
+        }
+        let row: i64 = sqlx::query_scalar(
+            "INSERT INTO participant (org_id, participant_id, person_key, gender, race_ethnicity, \
+             country_of_birth, primary_language, us_arrival_year, zip, barriers, last_import) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             ON CONFLICT (org_id, participant_id) DO UPDATE SET person_key = excluded.person_key, \
+             gender = excluded.gender, race_ethnicity = excluded.race_ethnicity, \
+             country_of_birth = excluded.country_of_birth, primary_language = excluded.primary_language, \
+             us_arrival_year = excluded.us_arrival_year, zip = excluded.zip, barriers = excluded.barriers, \
+             last_import = excluded.last_import \
+             RETURNING id",
+        )
+        .bind(p.org_id.as_str())
+        .bind(p.participant_id.as_str())
+        .bind(p.person_key.as_ref().map(|k| k.as_str()))
+        .bind(p.gender.map(|g| g.as_str()))
+        .bind(p.race_ethnicity.map(|r| r.as_str()))
+        .bind(p.country_of_birth.as_ref().map(|c| c.as_str()))
+        .bind(p.primary_language.as_ref().map(|l| l.as_str()))
+        .bind(p.us_arrival_year)
+        .bind(p.zip.as_ref().map(|z| z.as_str()))
+        .bind(join_barriers(p))
+        .bind(self.import_id)
+        .fetch_one(&mut *self.tx)
+        .await
+        .map_err(backend)?;
+        if p.identity.is_empty() {
+            sqlx::query("DELETE FROM participant_identity WHERE participant_row = ?")
+                .bind(row)
+                .execute(&mut *self.tx)
+                .await
+                .map_err(backend)?;
+        } else {
+            sqlx::query(
+                "INSERT INTO participant_identity (participant_row, first_name, last_name, date_of_birth) \
+                 VALUES (?, ?, ?, ?) ON CONFLICT (participant_row) DO UPDATE SET \
+                 first_name = excluded.first_name, last_name = excluded.last_name, \
+                 date_of_birth = excluded.date_of_birth",
+            )
+            .bind(row)
+            .bind(p.identity.first_name.as_deref())
+            .bind(p.identity.last_name.as_deref())
+            .bind(p.identity.date_of_birth.map(|d| d.to_string()))
+            .execute(&mut *self.tx)
+            .await
+            .map_err(backend)?;
+        }
+        Ok(Written::Stored)
+    }
+
+    async fn add_activity(&mut self, a: &Activity) -> StoreResult<Written> {
+        let result = sqlx::query(
+            "INSERT INTO activity (participant_row, date, program, hours_centi, element, last_import) \
+             SELECT id, ?, ?, ?, ?, ? FROM participant WHERE org_id = ? AND participant_id = ? \
+             ON CONFLICT (participant_row, date, program, hours_centi, element) DO UPDATE SET \
+             seen_in_import = CASE WHEN activity.last_import = excluded.last_import \
+                 THEN activity.seen_in_import + 1 ELSE 1 END, \
+             occurrences = MAX(activity.occurrences, CASE WHEN activity.last_import = excluded.last_import \
+                 THEN activity.seen_in_import + 1 ELSE 1 END), \
+             last_import = excluded.last_import",
+        )
+        .bind(a.date.to_string())
+        .bind(a.program.as_str())
+        .bind(i64::from(a.hours.hundredths()))
+        .bind(a.element.as_deref().unwrap_or(""))
+        .bind(self.import_id)
+        .bind(a.org_id.as_str())
+        .bind(a.participant_id.as_str())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(backend)?;
+        Ok(if result.rows_affected() == 0 {
+            Written::UnknownParent
+        } else {
+            Written::Stored
+        })
+    }
+
+    async fn add_milestone(&mut self, m: &MilestoneRecord) -> StoreResult<Written> {
+        let result = sqlx::query(
+            "INSERT INTO milestone (participant_row, date, milestone, element, last_import) \
+             SELECT id, ?, ?, ?, ? FROM participant WHERE org_id = ? AND participant_id = ? \
+             ON CONFLICT (participant_row, milestone, date) DO UPDATE SET last_import = excluded.last_import",
+        )
+        .bind(m.date.to_string())
+        .bind(&m.milestone)
+        .bind(&m.element)
+        .bind(self.import_id)
+        .bind(m.org_id.as_str())
+        .bind(m.participant_id.as_str())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(backend)?;
+        Ok(if result.rows_affected() == 0 {
+            Written::UnknownParent
+        } else {
+            Written::Stored
+        })
+    }
+
+    async fn upsert_assessment(&mut self, s: &Assessment) -> StoreResult<Written> {
+        let result = sqlx::query(
+            "INSERT INTO assessment (participant_row, date, instrument, score, last_import) \
+             SELECT id, ?, ?, ?, ? FROM participant WHERE org_id = ? AND participant_id = ? \
+             ON CONFLICT (participant_row, date, instrument) DO UPDATE SET score = excluded.score, \
+             last_import = excluded.last_import",
+        )
+        .bind(s.date.to_string())
+        .bind(s.instrument.as_str())
+        .bind(s.score)
+        .bind(self.import_id)
+        .bind(s.org_id.as_str())
+        .bind(s.participant_id.as_str())
+        .execute(&mut *self.tx)
+        .await
+        .map_err(backend)?;
+        Ok(if result.rows_affected() == 0 {
+            Written::UnknownParent
+        } else {
+            Written::Stored
+        })
+    }
+
+    async fn commit(self) -> StoreResult<()> {
+        self.tx.commit().await.map_err(backend)
+    }
+
+    async fn rollback(self) -> StoreResult<()> {
+        self.tx.rollback().await.map_err(backend)
+    }
+}

@@ -1,0 +1,151 @@
+//! The web application: server-rendered, accessible pages over the store and the metrics.
+//! No JavaScript, no external requests; every figure shown has passed suppression.
+
+mod chart;
+mod pages;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{HeaderName, HeaderValue, StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use iip_domain::ProgramYear;
+use iip_framework::Framework;
+use iip_store::Store;
+use minijinja::Environment;
+use tower_http::set_header::SetResponseHeaderLayer;
+
+pub struct AppState<S> {
+    pub store: S,
+    pub framework: Arc<Framework>,
+    /// The year shown when the request names none.
+    pub default_year: ProgramYear,
+    templates: Environment<'static>,
+}
+
+impl<S: Store> AppState<S> {
+    pub fn new(store: S, framework: Arc<Framework>, default_year: ProgramYear) -> Result<Self, minijinja::Error> {
+        Ok(Self {
+            store,
+            framework,
+            default_year,
+            templates: templates()?,
+        })
+    }
+}
+
+fn templates() -> Result<Environment<'static>, minijinja::Error> {
+    let mut env = Environment::new();
+    env.add_template("base.html", include_str!("../templates/base.html"))?;
+    env.add_template("dashboard.html", include_str!("../templates/dashboard.html"))?;
+    env.add_template("framework.html", include_str!("../templates/framework.html"))?;
+    Ok(env)
+}
+
+const STYLESHEET: &str = include_str!("../static/app.css");
+
+/// Strict headers on every response: no inline scripts, no framing, no sniffing, no referrer.
+const SECURITY_HEADERS: &[(&str, &str)] = &[
+    (
+        "content-security-policy",
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+    ),
+    ("x-content-type-options", "nosniff"),
+    ("x-frame-options", "DENY"),
+    ("referrer-policy", "no-referrer"),
+    ("cross-origin-opener-policy", "same-origin"),
+    ("permissions-policy", "camera=(), microphone=(), geolocation=()"),
+];
+
+pub fn router<S: Store>(state: AppState<S>) -> Router {
+    let mut router = Router::new()
+        .route("/", get(pages::dashboard::<S>))
+        .route("/framework", get(pages::framework::<S>))
+        .route("/static/app.css", get(stylesheet))
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(not_found)
+        .with_state(Arc::new(state));
+    for (name, value) in SECURITY_HEADERS {
+        router = router.layer(SetResponseHeaderLayer::overriding(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        ));
+    }
+    router
+}
+
+async fn stylesheet() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        STYLESHEET,
+    )
+}
+
+async fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        Html(simple_error_page("Not found", "There is no page at this address.")),
+    )
+        .into_response()
+}
+
+/// A page for errors that must not depend on the template engine.
+fn simple_error_page(title: &str, message: &str) -> String {
+    format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title} · IIP</title>\
+         <link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><main><h1>{title}</h1><p>{message}</p>\
+         <p><a href=\"/\">Back to the dashboard</a></p></main></body></html>"
+    )
+}
+
+/// Errors a handler can return. Messages shown to users carry no data values.
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("internal error")]
+    Internal(String),
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let (status, title, message) = match &self {
+            WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, "Bad request", m.clone()),
+            WebError::NotFound(m) => (StatusCode::NOT_FOUND, "Not found", m.clone()),
+            WebError::Internal(detail) => {
+                tracing::error!(error = %detail, "request failed");
+                (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "Something went wrong",
+                    "The error has been logged.".to_owned(),
+                )
+            }
+        };
+        (status, Html(simple_error_page(title, &html_escape(&message)))).into_response()
+    }
+}
+
+fn html_escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// Serves the application on `listener` until `shutdown` completes.
+pub async fn serve<S: Store>(
+    listener: tokio::net::TcpListener,
+    state: AppState<S>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
+}

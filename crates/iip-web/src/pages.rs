@@ -1,0 +1,219 @@
+//! Page handlers: thin, one per page.
+
+use std::sync::Arc;
+
+use axum::extract::{Query, State};
+use axum::response::Html;
+use iip_domain::ProgramYear;
+use iip_framework::{Framework, localized};
+use iip_metrics::core_report;
+use iip_store::Store;
+use minijinja::context;
+use serde::{Deserialize, Serialize};
+
+use crate::chart::{Bar, bar_chart};
+use crate::{AppState, WebError};
+
+#[derive(Deserialize)]
+pub struct DashboardQuery {
+    scope: Option<String>,
+    year: Option<String>,
+}
+
+#[derive(Serialize)]
+struct MetricView {
+    label: String,
+    metric: String,
+    numerator: Option<u64>,
+    denominator: Option<u64>,
+    rate: Option<String>,
+    suppressed: bool,
+}
+
+#[derive(Serialize)]
+struct ScopeView {
+    org_id: String,
+    name: String,
+    sector: String,
+    level: String,
+    depth: usize,
+    adults_served: Option<u64>,
+    participants: Option<u64>,
+}
+
+fn render(state: &AppState<impl Store>, name: &str, ctx: minijinja::Value) -> Result<Html<String>, WebError> {
+    state
+        .templates
+        .get_template(name)
+        .and_then(|t| t.render(ctx))
+        .map(Html)
+        .map_err(|e| WebError::Internal(format!("template {name}: {e}")))
+}
+
+fn metric_label(framework: &Framework, metric: &str) -> String {
+    match metric {
+        "adults_served" => "Adults served (1+ activity)".into(),
+        "participants" => "Participants (12+ hours)".into(),
+        "any_milestone" => "Participants with any milestone".into(),
+        other => other
+            .strip_prefix(iip_metrics::METRIC_ORDER_PREFIX)
+            .and_then(|id| framework.element(id))
+            .map(|e| localized(&e.name, "en").to_owned())
+            .unwrap_or_else(|| other.to_owned()),
+    }
+}
+
+pub async fn dashboard<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    Query(query): Query<DashboardQuery>,
+) -> Result<Html<String>, WebError> {
+    let year = match query.year.as_deref().filter(|y| !y.is_empty()) {
+        Some(raw) => ProgramYear::parse(raw).map_err(|e| WebError::BadRequest(e.to_string()))?,
+        None => state.default_year,
+    };
+    let facts = state
+        .store
+        .window_facts(year.first_day(), year.last_day())
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?;
+    if facts.organizations.is_empty() {
+        return render(
+            &state,
+            "dashboard.html",
+            context! { empty => true, year => year.to_string() },
+        );
+    }
+    let report = core_report(&facts, &state.framework, year, None).map_err(|e| WebError::Internal(e.to_string()))?;
+
+    // Scopes in hierarchy order, top-level organizations first.
+    let orgs = &facts.organizations;
+    let mut ordered = Vec::with_capacity(orgs.len());
+    let mut stack: Vec<(usize, usize)> = orgs
+        .iter()
+        .enumerate()
+        .filter(|(_, o)| {
+            o.parent_id
+                .as_ref()
+                .is_none_or(|p| !orgs.iter().any(|x| &x.org_id == p))
+        })
+        .map(|(i, _)| (i, 0))
+        .rev()
+        .collect();
+    while let Some((index, depth)) = stack.pop() {
+        if ordered.iter().any(|(i, _)| *i == index) {
+            continue;
+        }
+        ordered.push((index, depth));
+        let children: Vec<usize> = orgs
+            .iter()
+            .enumerate()
+            .filter(|(_, o)| o.parent_id.as_deref() == Some(orgs[index].org_id.as_str()))
+            .map(|(i, _)| i)
+            .collect();
+        stack.extend(children.into_iter().rev().map(|i| (i, depth + 1)));
+    }
+    let scopes: Vec<ScopeView> = ordered
+        .iter()
+        .map(|&(i, depth)| {
+            let org = &orgs[i];
+            let count = |metric| report.get(&org.org_id, metric).and_then(|r| r.numerator);
+            ScopeView {
+                org_id: org.org_id.clone(),
+                name: org.name.clone(),
+                sector: org.sector.as_str().replace('_', " "),
+                level: org.level.to_string(),
+                depth,
+                adults_served: count("adults_served"),
+                participants: count("participants"),
+            }
+        })
+        .collect();
+
+    let selected = match query.scope.as_deref().filter(|s| !s.is_empty()) {
+        Some(scope) => orgs
+            .iter()
+            .find(|o| o.org_id == scope)
+            .ok_or_else(|| WebError::NotFound("That organization is not in this store.".into()))?,
+        None => &orgs[ordered[0].0],
+    };
+    let metrics: Vec<MetricView> = report
+        .scope(&selected.org_id)
+        .map(|row| MetricView {
+            label: metric_label(&state.framework, &row.metric),
+            metric: row.metric.clone(),
+            numerator: row.numerator,
+            denominator: row.denominator,
+            rate: row.rate.map(|r| format!("{:.1}%", r * 100.0)),
+            suppressed: row.suppressed,
+        })
+        .collect();
+    let bars: Vec<Bar> = metrics
+        .iter()
+        .filter(|m| m.metric.starts_with(iip_metrics::METRIC_ORDER_PREFIX))
+        .map(|m| Bar {
+            label: m.label.clone(),
+            value: report.get(&selected.org_id, &m.metric).and_then(|r| r.rate),
+        })
+        .collect();
+    let chart = bar_chart(
+        "Share of participants with a milestone, by element",
+        &format!(
+            "Program year {year}, {}. Suppressed values are marked and not drawn.",
+            selected.name
+        ),
+        &bars,
+    );
+    render(
+        &state,
+        "dashboard.html",
+        context! {
+            empty => false,
+            year => year.to_string(),
+            framework_version => state.framework.version.clone(),
+            selected => context! { org_id => selected.org_id.clone(), name => selected.name.clone() },
+            scopes => minijinja::Value::from(minijinja::value::Serde(&scopes)),
+            metrics => minijinja::Value::from(minijinja::value::Serde(&metrics)),
+            chart,
+            threshold => iip_metrics::SUPPRESSION_THRESHOLD,
+        },
+    )
+}
+
+#[derive(Deserialize)]
+pub struct FrameworkQuery {
+    lang: Option<String>,
+}
+
+pub async fn framework<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    Query(query): Query<FrameworkQuery>,
+) -> Result<Html<String>, WebError> {
+    let lang = match query.lang.as_deref() {
+        Some("es") => "es",
+        _ => "en",
+    };
+    let elements: Vec<_> = state
+        .framework
+        .elements
+        .iter()
+        .map(|e| {
+            let entries = |list: &[iip_framework::Entry]| {
+                list.iter()
+                    .map(|m| context! { id => m.id.clone(), name => localized(&m.name, lang), description => localized(&m.description, lang) })
+                    .collect::<Vec<_>>()
+            };
+            context! {
+                id => e.id.clone(),
+                name => localized(&e.name, lang),
+                description => localized(&e.description, lang),
+                indicators => entries(&e.indicators),
+                milestones => entries(&e.milestones),
+            }
+        })
+        .collect();
+    render(
+        &state,
+        "framework.html",
+        context! { lang, version => state.framework.version.clone(), elements },
+    )
+}

@@ -9,8 +9,8 @@ pub struct Bar {
     pub value: Option<f64>,
 }
 
-const WIDTH: f64 = 640.0;
-const LABEL_WIDTH: f64 = 290.0;
+const WIDTH: f64 = 760.0;
+const LABEL_WIDTH: f64 = 340.0;
 const ROW: f64 = 28.0;
 
 fn escape(text: &str) -> String {
@@ -93,7 +93,7 @@ mod tests {
         assert!(svg.contains("role=\"img\""));
         assert!(svg.contains("<title id=\"chart-title\">T &lt;x&gt;</title>"));
         assert!(svg.contains("A &amp; B"));
-        assert!(svg.contains("width=\"145.0\""), "half of the 290-unit plot: {svg}");
+        assert!(svg.contains("width=\"180.0\""), "half of the 360-unit plot: {svg}");
         assert_eq!(svg.matches("<rect").count(), 1, "a suppressed bar draws no rectangle");
         assert!(svg.contains("suppressed"));
     }

@@ -44,6 +44,7 @@ fn templates() -> Result<Environment<'static>, minijinja::Error> {
 }
 
 const STYLESHEET: &str = include_str!("../static/app.css");
+const FAVICON: &str = include_str!("../static/favicon.svg");
 
 /// Strict headers on every response: no inline scripts, no framing, no sniffing, no referrer.
 const SECURITY_HEADERS: &[(&str, &str)] = &[
@@ -63,6 +64,8 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .route("/", get(pages::dashboard::<S>))
         .route("/framework", get(pages::framework::<S>))
         .route("/static/app.css", get(stylesheet))
+        .route("/favicon.svg", get(favicon))
+        .route("/favicon.ico", get(favicon))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(not_found)
         .with_state(Arc::new(state));
@@ -85,6 +88,16 @@ async fn stylesheet() -> impl IntoResponse {
     )
 }
 
+async fn favicon() -> impl IntoResponse {
+    (
+        [
+            (header::CONTENT_TYPE, "image/svg+xml"),
+            (header::CACHE_CONTROL, "public, max-age=86400"),
+        ],
+        FAVICON,
+    )
+}
+
 async fn not_found() -> Response {
     (
         StatusCode::NOT_FOUND,
@@ -97,7 +110,7 @@ async fn not_found() -> Response {
 fn simple_error_page(title: &str, message: &str) -> String {
     format!(
         "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{title} · IIP</title>\
-         <link rel=\"stylesheet\" href=\"/static/app.css\"></head><body><main><h1>{title}</h1><p>{message}</p>\
+         <link rel=\"stylesheet\" href=\"/static/app.css\"><link rel=\"icon\" href=\"/favicon.svg\"></head><body><main><h1>{title}</h1><p>{message}</p>\
          <p><a href=\"/\">Back to the dashboard</a></p></main></body></html>"
     )
 }

@@ -1,0 +1,100 @@
+// The dashboard and framework pages in a real browser: Debian's chromium driven by
+// playwright-core, with axe-core accessibility checks. Starts `iip demo` on a free port.
+import { test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import AxeBuilder from '@axe-core/playwright';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const bin = process.env.IIP_BIN ?? join(root, 'target', 'debug', 'iip');
+const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
+
+let server, baseUrl, browser, workDir;
+
+before(async () => {
+  workDir = mkdtempSync(join(tmpdir(), 'iip-e2e-'));
+  server = spawn(bin, ['demo', '--dir', workDir, '--participants', '1500', '--addr', '127.0.0.1:0'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  baseUrl = await new Promise((resolve, reject) => {
+    let seen = '';
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${seen}`)), 120_000);
+    server.stdout.on('data', (chunk) => {
+      seen += chunk;
+      const match = seen.match(/http:\/\/127\.0\.0\.1:\d+\//);
+      if (match) {
+        clearTimeout(timer);
+        resolve(match[0]);
+      }
+    });
+    server.on('exit', (code) => reject(new Error(`server exited with ${code}: ${seen}`)));
+  });
+  browser = await chromium.launch({
+    executablePath: chromiumPath,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+      '--disable-sync', '--no-first-run', '--disable-quic'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill('SIGINT');
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
+
+/** Opens a page that fails the test on console errors (CSP violations among them) and on any
+ * request that leaves the server under test. */
+async function openPage() {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (msg) => { if (msg.type() === 'error') problems.push(`console: ${msg.text()}`); });
+  page.on('request', (req) => { if (!req.url().startsWith(baseUrl)) problems.push(`external request: ${req.url()}`); });
+  return { page, problems };
+}
+
+async function assertAccessible(page) {
+  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  const summary = results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.length})`);
+  assert.deepEqual(summary, [], 'axe violations');
+}
+
+test('dashboard shows suppressed metrics, a chart and the scope switch works', async () => {
+  const { page, problems } = await openPage();
+  await page.goto(baseUrl);
+  await assert.doesNotReject(page.getByRole('heading', { level: 1, name: /Integration outcomes/ }).waitFor());
+  const chart = page.getByRole('img', { name: /Share of participants with a milestone/ });
+  assert.equal(await chart.count(), 1);
+  const rows = page.locator('table.metrics tbody tr');
+  assert.equal(await rows.count(), 11, 'adults served, participants, 8 elements, any milestone');
+  for (const cell of await page.locator('table td').allInnerTexts()) {
+    const n = Number(cell.trim());
+    if (cell.trim() !== '' && Number.isInteger(n)) assert.ok(n === 0 || n >= 10, `small count shown: ${cell}`);
+  }
+  mkdirSync(join(root, 'target', 'e2e'), { recursive: true });
+  await page.screenshot({ path: join(root, 'target', 'e2e', 'dashboard.png'), fullPage: true });
+  await assertAccessible(page);
+
+  await page.getByLabel('Scope', { exact: true }).selectOption('south-bay');
+  await page.getByRole('button', { name: 'Show' }).click();
+  await page.waitForURL(/scope=south-bay/);
+  assert.match(await page.locator('h1').innerText(), /South Bay Consortium/);
+  assert.deepEqual(problems, []);
+});
+
+test('framework page lists the eight elements in English and Spanish', async () => {
+  const { page, problems } = await openPage();
+  await page.goto(`${baseUrl}framework`);
+  assert.equal(await page.locator('section.element').count(), 8);
+  await page.getByRole('link', { name: 'Español' }).click();
+  await page.waitForURL(/lang=es/);
+  assert.equal(await page.locator('html').getAttribute('lang'), 'es');
+  assert.match(await page.locator('h2#h-english').innerText(), /Dominio del idioma inglés/);
+  await assertAccessible(page);
+  assert.deepEqual(problems, []);
+});

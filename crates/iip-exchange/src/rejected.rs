@@ -35,7 +35,10 @@ impl RejectedWriter {
             if let Some(parent) = self.path.parent() {
                 std::fs::create_dir_all(parent)?;
             }
-            let mut writer = csv::Writer::from_writer(BufWriter::new(File::create(&self.path)?));
+            // Flexible: a rejected row may have the wrong number of fields; it is written as it came.
+            let mut writer = csv::WriterBuilder::new()
+                .flexible(true)
+                .from_writer(BufWriter::new(File::create(&self.path)?));
             let mut header = StringRecord::from(vec!["line", "reason"]);
             header.extend(self.header.iter());
             writer.write_record(&header)?;

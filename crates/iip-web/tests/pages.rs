@@ -1,0 +1,167 @@
+//! The pages through the real router over a real SQLite store filled by the importer.
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use iip_domain::{Date, ProgramYear};
+use iip_exchange::{ImportOptions, Issue, import_package};
+use iip_framework::Framework;
+use iip_generate::{GeneratorConfig, generate};
+use iip_store_sqlite::SqliteStore;
+use iip_web::{AppState, router};
+use tower::ServiceExt;
+
+struct Page {
+    status: StatusCode,
+    headers: axum::http::HeaderMap,
+    body: String,
+}
+
+async fn app(people: u64) -> (axum::Router, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let framework = Framework::builtin().expect("framework");
+    let store = SqliteStore::open(&dir.path().join("t.db")).await.expect("open");
+    if people > 0 {
+        let package = dir.path().join("package");
+        generate(GeneratorConfig { people, seed: 1 }, &package).expect("generate");
+        let mut issues: Vec<Issue> = Vec::new();
+        let options = ImportOptions {
+            skip_invalid: false,
+            today: Date::today(),
+        };
+        let summary = import_package(&store, &framework, &package, options, &mut issues)
+            .await
+            .expect("import");
+        assert!(summary.committed, "{issues:?}");
+    }
+    let year = ProgramYear::parse("2024-25").expect("year");
+    let state = AppState::new(store, Arc::new(framework), year).expect("state");
+    (router(state), dir)
+}
+
+async fn get(app: &axum::Router, uri: &str) -> Page {
+    let response = app
+        .clone()
+        .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
+        .await
+        .expect("response");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 24).await.expect("body");
+    Page {
+        status,
+        headers,
+        body: String::from_utf8(bytes.to_vec()).expect("utf-8"),
+    }
+}
+
+fn assert_security_headers(page: &Page) {
+    let header = |name: &str| {
+        page.headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned()
+    };
+    let csp = header("content-security-policy");
+    assert!(
+        csp.contains("default-src 'none'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
+    assert_eq!(header("x-content-type-options"), "nosniff");
+    assert_eq!(header("x-frame-options"), "DENY");
+    assert_eq!(header("referrer-policy"), "no-referrer");
+}
+
+/// Every integer shown in a table cell: none may be a small count.
+fn cell_numbers(body: &str) -> Vec<u64> {
+    body.split("<td>")
+        .skip(1)
+        .filter_map(|cell| cell.split('<').next()?.trim().parse().ok())
+        .collect()
+}
+
+#[tokio::test]
+async fn dashboard_shows_suppressed_metrics_with_a_chart_and_strict_headers() {
+    let (app, dir) = app(600).await;
+    let page = get(&app, "/").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert_security_headers(&page);
+    assert!(
+        page.body.contains("<svg") && page.body.contains("role=\"img\""),
+        "chart"
+    );
+    assert!(page.body.contains("<title id=\"chart-title\">"));
+    assert!(page.body.contains("data-metric=\"element.civic\""));
+    let numbers = cell_numbers(&page.body);
+    assert!(!numbers.is_empty());
+    assert!(
+        numbers.iter().all(|n| *n == 0 || *n >= 10),
+        "small count shown: {numbers:?}"
+    );
+    // At 600 people some member cells must be small, and they are shown as suppressed.
+    assert!(page.body.contains("suppressed: fewer than 10"));
+
+    // No name from the package appears in any page.
+    let participants = std::fs::read_to_string(dir.path().join("package/participants.csv")).expect("read");
+    let scoped = get(&app, "/?scope=south-bay&year=2024-25").await;
+    assert_eq!(scoped.status, StatusCode::OK);
+    assert!(scoped.body.contains("South Bay Consortium for Adult Education</h1>"));
+    for line in participants.lines().skip(1).take(50) {
+        let fields: Vec<&str> = line.split(',').collect();
+        for name in [fields[3], fields[4]] {
+            let needle = format!(">{name}<");
+            assert!(
+                !page.body.contains(&needle) && !scoped.body.contains(&needle),
+                "name {name} shown"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn bad_input_gets_4xx_with_headers_and_nothing_echoed() {
+    let (app, _dir) = app(200).await;
+    let unknown = get(&app, "/?scope=nobody").await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_security_headers(&unknown);
+    let bad_year = get(&app, "/?year=%3Cscript%3Ealert(1)%3C/script%3E").await;
+    assert_eq!(bad_year.status, StatusCode::BAD_REQUEST);
+    assert!(!bad_year.body.contains("<script>"), "{}", bad_year.body);
+    let missing = get(&app, "/no/such/page").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_security_headers(&missing);
+}
+
+#[tokio::test]
+async fn framework_page_in_english_and_spanish() {
+    let (app, _dir) = app(0).await;
+    let en = get(&app, "/framework").await;
+    assert_eq!(en.status, StatusCode::OK);
+    for id in [
+        "english",
+        "education",
+        "economic",
+        "credentials",
+        "health",
+        "civic",
+        "navigation",
+        "social",
+    ] {
+        assert!(en.body.contains(&format!("id=\"{id}\"")), "{id}");
+    }
+    let es = get(&app, "/framework?lang=es").await;
+    assert!(es.body.contains("<html lang=\"es\">"));
+    assert!(es.body.contains("Dominio del idioma inglés"));
+}
+
+#[tokio::test]
+async fn an_empty_store_renders_guidance() {
+    let (app, _dir) = app(0).await;
+    let page = get(&app, "/").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("holds no organizations yet"));
+    assert_eq!(get(&app, "/healthz").await.body, "ok");
+    assert_eq!(get(&app, "/static/app.css").await.status, StatusCode::OK);
+}

@@ -1,0 +1,167 @@
+//! The `iip` binary end to end: generate → import → report, refusals, skip-invalid, demo, serve.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+fn iip(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_iip"))
+        .args(args)
+        .output()
+        .expect("run iip")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn report_csv(db: &Path) -> String {
+    let out = iip(&[
+        "report",
+        "--db",
+        db.to_str().expect("utf-8"),
+        "--year",
+        "2024-25",
+        "--format",
+        "csv",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+#[test]
+fn generate_import_report_csv_follows_the_contract() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let package = dir.path().join("pkg");
+    let db = dir.path().join("iip.db");
+    let (package_s, db_s) = (package.to_str().expect("utf-8"), db.to_str().expect("utf-8"));
+    assert!(
+        iip(&["generate", "--participants", "400", "--seed", "3", "--out", package_s])
+            .status
+            .success()
+    );
+    let import = iip(&["import", "--db", db_s, package_s]);
+    assert!(import.status.success(), "{}", text(&import.stderr));
+
+    let csv = report_csv(&db);
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next(),
+        Some("scope_id,metric,numerator,denominator,rate,suppressed")
+    );
+    let mut suppressed = 0;
+    for line in lines {
+        let f: Vec<&str> = line.split(',').collect();
+        assert_eq!(f.len(), 6, "{line}");
+        for count in [f[2], f[3]] {
+            if let Ok(n) = count.parse::<u64>() {
+                assert!(n == 0 || n >= 10, "small count in {line}");
+            }
+        }
+        if f[5] == "true" {
+            suppressed += 1;
+            assert_eq!((f[2], f[3], f[4]), ("", "", ""), "{line}");
+        } else {
+            assert_eq!(f[5], "false");
+            assert!(!f[2].is_empty(), "{line}");
+        }
+        if matches!(f[1], "adults_served" | "participants") {
+            assert_eq!((f[3], f[4]), ("", ""), "{line}");
+        }
+    }
+    assert!(suppressed > 0, "400 people leave some small cells");
+
+    let json = iip(&[
+        "report", "--db", db_s, "--year", "2024-25", "--format", "json", "--scope", "ca",
+    ]);
+    let body = text(&json.stdout);
+    assert!(
+        json.status.success() && body.trim_start().starts_with('{') && body.contains("\"rows\""),
+        "{body}"
+    );
+
+    let unknown = iip(&["report", "--db", db_s, "--year", "2024-25", "--scope", "nowhere"]);
+    assert!(!unknown.status.success());
+    assert!(text(&unknown.stderr).contains("nowhere"));
+
+    // A bad package is refused whole, with every error, and the report does not move.
+    let bad = dir.path().join("bad");
+    std::fs::create_dir(&bad).expect("mkdir");
+    std::fs::write(
+        bad.join("participants.csv"),
+        "org_id,participant_id,date_of_birth\nca-immigrant-fund,x1,1990-02-30\nca-immigrant-fund,x2,\n",
+    )
+    .expect("write");
+    std::fs::write(
+        bad.join("activities.csv"),
+        "org_id,participant_id,date,program,hours\nca-immigrant-fund,x2,2024-09-01,esl,-3\nca-immigrant-fund,x2,2024-09-01,esl,20\n",
+    )
+    .expect("write");
+    let bad_s = bad.to_str().expect("utf-8");
+    let before = report_csv(&db);
+    let refused = iip(&["import", "--db", db_s, bad_s]);
+    assert!(!refused.status.success());
+    let stderr = text(&refused.stderr);
+    assert!(
+        stderr.contains("participants.csv:2: date_of_birth: is not a real calendar date"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("activities.csv:2: hours: must be greater than 0"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("the store is unchanged"), "{stderr}");
+    assert_eq!(report_csv(&db), before);
+
+    let skipped = iip(&["import", "--db", db_s, bad_s, "--skip-invalid"]);
+    assert!(skipped.status.success(), "{}", text(&skipped.stderr));
+    assert!(bad.join("rejected/participants.csv").exists());
+    assert!(bad.join("rejected/activities.csv").exists());
+}
+
+#[test]
+fn demo_prepares_a_database_and_serve_answers_over_http() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let demo_dir = dir.path().join("demo");
+    let demo = iip(&[
+        "demo",
+        "--dir",
+        demo_dir.to_str().expect("utf-8"),
+        "--participants",
+        "300",
+        "--no-serve",
+    ]);
+    assert!(demo.status.success(), "{}", text(&demo.stderr));
+    let db = demo_dir.join("iip.db");
+    assert!(db.exists());
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_iip"))
+        .args(["serve", "--db", db.to_str().expect("utf-8"), "--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut first_line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first_line)
+        .expect("read");
+    let address = first_line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {first_line:?}"))
+        .to_owned();
+    for path in ["/", "/healthz", "/framework"] {
+        let mut stream = std::net::TcpStream::connect(&address).expect("connect");
+        write!(
+            stream,
+            "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+        )
+        .expect("send");
+        let mut response = String::new();
+        stream.read_to_string(&mut response).expect("read");
+        assert!(response.starts_with("HTTP/1.1 200"), "{path}: {response}");
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+}

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 
 use csv::StringRecord;
 use iip_domain::Date;
-use iip_domain::records::Organization;
+use iip_domain::records::{Activity, Organization};
 use iip_framework::Framework;
 use iip_store::{ImportSession, Store, StoreError, Written};
 
@@ -350,6 +350,7 @@ impl<O: ImportObserver> Run<'_, O> {
         };
         let today = self.options.today;
         let (mut accepted, mut rejected) = (0u64, 0u64);
+        let mut pending: Vec<PendingActivity> = Vec::with_capacity(ACTIVITY_BATCH);
         loop {
             let row = match table.next_row() {
                 Err(issue) => {
@@ -358,7 +359,12 @@ impl<O: ImportObserver> Run<'_, O> {
                 }
                 Ok(NextRow::End) => break,
                 Ok(NextRow::Unreadable { line, record, issue }) => {
-                    rejected += 1;
+                    // Keep issues in line order: write what is pending first.
+                    let (a, r) = self
+                        .flush_activities(session, spec, &mut writer, &mut pending, rejected_participants)
+                        .await?;
+                    accepted += a;
+                    rejected += r + 1;
                     let errors = vec![(issue.column.map_or("", |c| leak_column(spec, &c)), issue.message)];
                     self.reject(spec, &mut writer, line, &errors, &record)?;
                     continue;
@@ -368,13 +374,21 @@ impl<O: ImportObserver> Run<'_, O> {
             if (accepted + rejected) % 4096 == 0 {
                 self.observer.progress(self.done_bytes + table.bytes_read());
             }
+            if spec.name == spec::ACTIVITIES.name {
+                let parsed = parse::activity(&table, &row, today, framework);
+                pending.push((row.line, row.record, parsed));
+                if pending.len() >= ACTIVITY_BATCH {
+                    let (a, r) = self
+                        .flush_activities(session, spec, &mut writer, &mut pending, rejected_participants)
+                        .await?;
+                    accepted += a;
+                    rejected += r;
+                }
+                continue;
+            }
             let written = match spec.name {
                 "participants.csv" => match parse::participant(&table, &row, today) {
                     Ok(p) => Ok(session.upsert_participant(&p).await?),
-                    Err(e) => Err(e),
-                },
-                "activities.csv" => match parse::activity(&table, &row, today, framework) {
-                    Ok(a) => Ok(session.add_activity(&a).await?),
                     Err(e) => Err(e),
                 },
                 "milestones.csv" => match parse::milestone(&table, &row, today, framework) {
@@ -412,9 +426,54 @@ impl<O: ImportObserver> Run<'_, O> {
             rejected += 1;
             self.reject(spec, &mut writer, row.line, &errors, &row.record)?;
         }
-        self.finish(spec, writer, accepted, rejected)
+        let (a, r) = self
+            .flush_activities(session, spec, &mut writer, &mut pending, rejected_participants)
+            .await?;
+        self.finish(spec, writer, accepted + a, rejected + r)
+    }
+
+    /// Writes the pending activities in one batch, then reports their outcomes in line order.
+    /// Returns how many were accepted and rejected.
+    async fn flush_activities<S: ImportSession>(
+        &mut self,
+        session: &mut S,
+        spec: &FileSpec,
+        writer: &mut Option<RejectedWriter>,
+        pending: &mut Vec<PendingActivity>,
+        rejected_participants: &HashMap<(String, String), u64>,
+    ) -> Result<(u64, u64), ImportError> {
+        let valid: Vec<Activity> = pending
+            .iter()
+            .filter_map(|(_, _, parsed)| parsed.as_ref().ok().cloned())
+            .collect();
+        let mut outcomes = session.add_activities(&valid).await?.into_iter();
+        let (mut accepted, mut rejected) = (0, 0);
+        for (line, record, parsed) in pending.drain(..) {
+            let errors = match parsed {
+                Err(errors) => errors,
+                Ok(activity) => match outcomes.next() {
+                    Some(Written::Stored) => {
+                        accepted += 1;
+                        continue;
+                    }
+                    _ => vec![unknown_participant(
+                        activity.org_id.as_str(),
+                        activity.participant_id.as_str(),
+                        rejected_participants,
+                    )],
+                },
+            };
+            rejected += 1;
+            self.reject(spec, writer, line, &errors, &record)?;
+        }
+        Ok((accepted, rejected))
     }
 }
+
+/// Activities are written in batches of this many rows: one round trip to the store each.
+const ACTIVITY_BATCH: usize = 256;
+
+type PendingActivity = (u64, StringRecord, Result<Activity, FieldErrors>);
 
 /// Maps a column name taken from a file header back to the spec's static name.
 fn leak_column(spec: &FileSpec, column: &str) -> &'static str {
@@ -427,10 +486,21 @@ fn unknown_parent(
     rejected_participants: &HashMap<(String, String), u64>,
 ) -> (&'static str, String) {
     let org = table.get(row, "org_id").unwrap_or("");
-    let id = table.get(row, "participant_id").unwrap_or("");
     if table.spec.name == spec::PARTICIPANTS.name {
         return ("org_id", format!("no organization {org} in the package or the store"));
     }
+    unknown_participant(
+        org,
+        table.get(row, "participant_id").unwrap_or(""),
+        rejected_participants,
+    )
+}
+
+fn unknown_participant(
+    org: &str,
+    id: &str,
+    rejected_participants: &HashMap<(String, String), u64>,
+) -> (&'static str, String) {
     match rejected_participants.get(&(org.to_owned(), id.to_owned())) {
         Some(line) => (
             "participant_id",

@@ -1,6 +1,7 @@
 //! The embedded SQLite store: one file, WAL journal, migrations embedded in the binary.
 //! This crate is the only place that holds SQLite SQL.
 
+use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
@@ -10,7 +11,7 @@ use iip_domain::records::{Activity, Assessment, MilestoneRecord, Organization, P
 use iip_domain::{Date, Level, Sector};
 use iip_store::{ImportSession, Store, StoreError, StoreResult, TableCounts, Written};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -331,32 +332,77 @@ impl ImportSession for SqliteImport {
         Ok(Written::Stored)
     }
 
-    async fn add_activity(&mut self, a: &Activity) -> StoreResult<Written> {
-        let result = sqlx::query(
-            "INSERT INTO activity (participant_row, date, program, hours_centi, element, last_import) \
-             SELECT id, ?, ?, ?, ?, ? FROM participant WHERE org_id = ? AND participant_id = ? \
-             ON CONFLICT (participant_row, date, program, hours_centi, element) DO UPDATE SET \
-             seen_in_import = CASE WHEN activity.last_import = excluded.last_import \
-                 THEN activity.seen_in_import + 1 ELSE 1 END, \
-             occurrences = MAX(activity.occurrences, CASE WHEN activity.last_import = excluded.last_import \
-                 THEN activity.seen_in_import + 1 ELSE 1 END), \
-             last_import = excluded.last_import",
-        )
-        .bind(a.date.to_string())
-        .bind(a.program.as_str())
-        .bind(i64::from(a.hours.hundredths()))
-        .bind(a.element.as_deref().unwrap_or(""))
-        .bind(self.import_id)
-        .bind(a.org_id.as_str())
-        .bind(a.participant_id.as_str())
-        .execute(&mut *self.tx)
-        .await
-        .map_err(backend)?;
-        Ok(if result.rows_affected() == 0 {
-            Written::UnknownParent
-        } else {
-            Written::Stored
-        })
+    async fn add_activities(&mut self, batch: &[Activity]) -> StoreResult<Vec<Written>> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One query resolves every participant of the batch...
+        let mut keys: Vec<(&str, &str)> = batch
+            .iter()
+            .map(|a| (a.org_id.as_str(), a.participant_id.as_str()))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let mut lookup = QueryBuilder::<Sqlite>::new(
+            "SELECT org_id, participant_id, id FROM participant WHERE (org_id, participant_id) IN (",
+        );
+        lookup.push_values(&keys, |mut row, (org, id)| {
+            row.push_bind(org.to_string()).push_bind(id.to_string());
+        });
+        lookup.push(")");
+        let rows: HashMap<(String, String), i64> = lookup
+            .build()
+            .fetch_all(&mut *self.tx)
+            .await
+            .map_err(backend)?
+            .iter()
+            .map(|r| ((r.get(0), r.get(1)), r.get(2)))
+            .collect();
+        let resolved: Vec<Option<i64>> = batch
+            .iter()
+            .map(|a| rows.get(&(a.org_id.to_string(), a.participant_id.to_string())).copied())
+            .collect();
+
+        // ...and one statement writes the known ones. Rows of one statement are upserted in
+        // order, so identical rows in the batch count their occurrences as separate rows do.
+        let known: Vec<(i64, &Activity)> = resolved
+            .iter()
+            .zip(batch)
+            .filter_map(|(row, a)| row.map(|row| (row, a)))
+            .collect();
+        if !known.is_empty() {
+            let mut insert = QueryBuilder::<Sqlite>::new(
+                "INSERT INTO activity (participant_row, date, program, hours_centi, element, last_import) ",
+            );
+            let import_id = self.import_id;
+            insert.push_values(&known, |mut row, (participant_row, a)| {
+                row.push_bind(*participant_row)
+                    .push_bind(a.date.to_string())
+                    .push_bind(a.program.as_str())
+                    .push_bind(i64::from(a.hours.hundredths()))
+                    .push_bind(a.element.clone().unwrap_or_default())
+                    .push_bind(import_id);
+            });
+            insert.push(
+                " ON CONFLICT (participant_row, date, program, hours_centi, element) DO UPDATE SET \
+                 seen_in_import = CASE WHEN activity.last_import = excluded.last_import \
+                     THEN activity.seen_in_import + 1 ELSE 1 END, \
+                 occurrences = MAX(activity.occurrences, CASE WHEN activity.last_import = excluded.last_import \
+                     THEN activity.seen_in_import + 1 ELSE 1 END), \
+                 last_import = excluded.last_import",
+            );
+            insert.build().execute(&mut *self.tx).await.map_err(backend)?;
+        }
+        Ok(resolved
+            .iter()
+            .map(|row| {
+                if row.is_some() {
+                    Written::Stored
+                } else {
+                    Written::UnknownParent
+                }
+            })
+            .collect())
     }
 
     async fn add_milestone(&mut self, m: &MilestoneRecord) -> StoreResult<Written> {

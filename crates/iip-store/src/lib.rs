@@ -70,7 +70,8 @@ pub trait ImportSession: Send {
 
     fn upsert_participant(&mut self, participant: &Participant) -> impl Future<Output = StoreResult<Written>> + Send;
 
-    fn add_activity(&mut self, activity: &Activity) -> impl Future<Output = StoreResult<Written>> + Send;
+    /// Adds a batch of activities in one round trip; one outcome per activity, in order.
+    fn add_activities(&mut self, batch: &[Activity]) -> impl Future<Output = StoreResult<Vec<Written>>> + Send;
 
     fn add_milestone(&mut self, milestone: &MilestoneRecord) -> impl Future<Output = StoreResult<Written>> + Send;
 

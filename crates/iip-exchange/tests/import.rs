@@ -404,7 +404,7 @@ async fn large_files_keep_line_order_and_occurrences_across_write_batches() {
     // 450 has bad hours.
     let mut activities = String::from("org_id,participant_id,date,program,hours\n");
     for line in 2..=701u32 {
-        let pair = (line + 1) / 2;
+        let pair = line.div_ceil(2);
         let day = 1 + pair % 28;
         let month = 1 + (pair / 28) % 12;
         let row = match line {

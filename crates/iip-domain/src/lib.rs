@@ -7,6 +7,7 @@
 pub mod codes;
 pub mod date;
 pub mod facts;
+pub mod groups;
 pub mod id;
 pub mod records;
 

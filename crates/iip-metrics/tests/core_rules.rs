@@ -1,12 +1,17 @@
 //! The metric rules of PRODUCT.md §5 on a small hand-written package, with every expected
-//! figure computed by hand (see the comments), through the real importer and SQLite store.
+//! figure computed by hand (see the comments), through the real importer, SQLite store and
+//! the metrics engine with the shipped `metrics/core.toml`.
+//!
+//! The counting rules are checked with the suppression threshold lowered to 1 (so every
+//! figure is visible); suppression itself, primary and complementary, is checked at the
+//! shipped threshold of 10 at the end.
 
 use std::path::Path;
 
 use iip_domain::{Date, ProgramYear};
 use iip_exchange::{ImportOptions, Issue, import_package};
 use iip_framework::Framework;
-use iip_metrics::{MetricRow, Report, core_report};
+use iip_metrics::{MetricRow, MetricSet, Query, Report, Snapshot};
 use iip_store::Store;
 use iip_store_sqlite::SqliteStore;
 
@@ -90,7 +95,7 @@ fn package() -> Vec<(&'static str, String)> {
     ]
 }
 
-async fn report(scope: Option<&str>) -> Report {
+async fn snapshot() -> (Snapshot, Framework) {
     let dir = tempfile::tempdir().expect("tempdir");
     let package_dir = dir.path().join("package");
     std::fs::create_dir(&package_dir).expect("mkdir");
@@ -109,12 +114,43 @@ async fn report(scope: Option<&str>) -> Report {
         .expect("import");
     assert!(issues.is_empty(), "{issues:?}");
     assert!(summary.committed);
-    let year = ProgramYear::parse("2024-25").expect("year");
-    let facts = store
-        .window_facts(year.first_day(), year.last_day())
-        .await
-        .expect("facts");
-    core_report(&facts, &framework, year, scope).expect("report")
+    let mut snapshot = Snapshot::new(&framework);
+    store.scan_facts(&mut snapshot).await.expect("scan");
+    (snapshot, framework)
+}
+
+fn year() -> ProgramYear {
+    ProgramYear::parse("2024-25").expect("year")
+}
+
+/// The core metrics with every threshold set to `threshold`.
+fn core(framework: &Framework, threshold: u64) -> MetricSet {
+    let mut set = MetricSet::core(framework).expect("core metrics");
+    for metric in &mut set.metrics {
+        metric.threshold = threshold;
+    }
+    set
+}
+
+/// Every figure, unsuppressed (threshold 1), for the counting rules.
+async fn report(scope: Option<&str>) -> Report {
+    let (snapshot, framework) = snapshot().await;
+    let query = Query {
+        year: year(),
+        by: vec![],
+    };
+    iip_metrics::report(&snapshot, &framework.version, &core(&framework, 1), &query, scope).expect("report")
+}
+
+/// The report as published, at the shipped thresholds.
+async fn published() -> Report {
+    let (snapshot, framework) = snapshot().await;
+    let set = MetricSet::core(&framework).expect("core");
+    let query = Query {
+        year: year(),
+        by: vec![],
+    };
+    iip_metrics::report(&snapshot, &framework.version, &set, &query, None).expect("report")
 }
 
 fn row<'r>(report: &'r Report, scope: &str, metric: &str) -> &'r MetricRow {
@@ -129,25 +165,15 @@ fn shown(report: &Report, scope: &str, metric: &str) -> (Option<u64>, Option<u64
     (r.numerator, r.denominator)
 }
 
-fn assert_suppressed(report: &Report, scope: &str, metric: &str) {
-    let r = row(report, scope, metric);
-    assert!(r.suppressed, "{scope} {metric} should be suppressed: {r:?}");
-    assert_eq!(
-        (r.numerator, r.denominator, r.rate),
-        (None, None, None),
-        "{scope} {metric}"
-    );
-}
-
 #[tokio::test]
-async fn school_counts_exactly_ten_served_and_hides_nine_participants() {
+async fn school_counts_the_first_and_last_day_of_the_year() {
     let report = report(None).await;
-    // Served: A, B, C, D, E1, S1-S5 = 10 (G only outside the year). Shown: 10 is not small.
+    // Served: A, B, C, D, E1, S1-S5 = 10 (G only outside the year).
     assert_eq!(shown(&report, "school", "adults_served"), (Some(10), None));
     // Participants: A (6+6 on the first and last day), C, D, E1, S1-S5 = 9 (B has 8 h here).
-    assert_suppressed(&report, "school", "participants");
-    // Every rate over a suppressed denominator is withheld too.
-    assert_suppressed(&report, "school", "element.english");
+    assert_eq!(shown(&report, "school", "participants"), (Some(9), None));
+    // English: A and S1-S5 = 6 of 9.
+    assert_eq!(shown(&report, "school", "element.english"), (Some(6), Some(9)));
 }
 
 #[tokio::test]
@@ -160,9 +186,9 @@ async fn consortium_unduplicates_sums_hours_across_agencies_and_credits_partner_
     // Civic: T1-T9 at cbo, plus D, whose milestone was recorded at `other` (outside cons) = 10.
     assert_eq!(shown(&report, "cons", "element.civic"), (Some(10), Some(20)));
     assert_eq!(row(&report, "cons", "element.civic").rate, Some(0.5));
-    // English: A (on the first day) and S1-S5 = 6: suppressed.
-    assert_suppressed(&report, "cons", "element.english");
-    // Social: S1's milestone is dated the day after the year ends: 0, shown.
+    // English: A (on the first day) and S1-S5 = 6.
+    assert_eq!(shown(&report, "cons", "element.english"), (Some(6), Some(20)));
+    // Social: S1's milestone is dated the day after the year ends: 0.
     assert_eq!(shown(&report, "cons", "element.social"), (Some(0), Some(20)));
     assert_eq!(row(&report, "cons", "element.social").rate, Some(0.0));
     // Any milestone: A, S1-S5, T1-T9, D = 16.
@@ -176,10 +202,10 @@ async fn cbo_and_other_scopes() {
     // cbo: B, C, E2, T1-T9 served = 12; participants C, E2, T1-T9 = 11 (B has 5 h here).
     assert_eq!(shown(&report, "cbo", "adults_served"), (Some(12), None));
     assert_eq!(shown(&report, "cbo", "participants"), (Some(11), None));
-    // Civic at cbo: T1-T9 = 9, suppressed.
-    assert_suppressed(&report, "cbo", "element.civic");
-    // other: U1-U9 served = 9, suppressed; no participants: 0 is shown; 0 of 0 has no rate.
-    assert_suppressed(&report, "other", "adults_served");
+    // Civic at cbo: T1-T9 = 9 of 11.
+    assert_eq!(shown(&report, "cbo", "element.civic"), (Some(9), Some(11)));
+    // other: U1-U9 served = 9; no participants; 0 of 0 has no rate.
+    assert_eq!(shown(&report, "other", "adults_served"), (Some(9), None));
     assert_eq!(shown(&report, "other", "participants"), (Some(0), None));
     assert_eq!(shown(&report, "other", "element.civic"), (Some(0), Some(0)));
     assert_eq!(row(&report, "other", "element.civic").rate, None);
@@ -193,6 +219,23 @@ async fn state_rolls_everything_up_once() {
     assert_eq!(shown(&report, "state", "participants"), (Some(20), None));
     assert_eq!(shown(&report, "state", "element.civic"), (Some(10), Some(20)));
     assert_eq!(shown(&report, "state", "any_milestone"), (Some(16), Some(20)));
+}
+
+#[tokio::test]
+async fn roll_ups_by_sector_and_level_count_each_person_once() {
+    let report = report(None).await;
+    // Sectors hold each organization's own records: public (state, cons) has none; education
+    // is the school (10); nonprofit is cbo and other: B, C, E2, T1-T9, U1-U9 = 21.
+    assert_eq!(shown(&report, "sector:public", "adults_served"), (Some(0), None));
+    assert_eq!(shown(&report, "sector:education", "adults_served"), (Some(10), None));
+    assert_eq!(shown(&report, "sector:nonprofit", "adults_served"), (Some(21), None));
+    // Nonprofit participants: C (12 h at cbo), E2, T1-T9 = 11; B has only 5 h at nonprofits.
+    assert_eq!(shown(&report, "sector:nonprofit", "participants"), (Some(11), None));
+    // Levels hold their organizations with everything below them.
+    assert_eq!(shown(&report, "level:state", "adults_served"), (Some(29), None));
+    assert_eq!(shown(&report, "level:region", "adults_served"), (Some(20), None));
+    assert_eq!(shown(&report, "level:city", "adults_served"), (Some(21), None));
+    assert_eq!(shown(&report, "level:local", "adults_served"), (Some(10), None));
 }
 
 #[tokio::test]
@@ -214,7 +257,8 @@ async fn every_scope_has_the_core_metrics_in_order_and_scope_filter_works() {
     expected.push("any_milestone");
     assert_eq!(metrics, expected);
     let scopes: Vec<&str> = report.rows.iter().map(|r| r.scope_id.as_str()).collect::<Vec<_>>();
-    assert_eq!(scopes.len(), 5 * expected.len());
+    // 5 organizations, 3 sectors (public, education, nonprofit), 4 levels.
+    assert_eq!(scopes.len(), 12 * expected.len());
 
     let only = report_scope("cbo").await;
     assert!(only.rows.iter().all(|r| r.scope_id == "cbo"));
@@ -225,10 +269,41 @@ async fn report_scope(scope: &str) -> Report {
     report(Some(scope)).await
 }
 
+#[tokio::test]
+async fn suppression_masks_small_counts_and_what_would_reveal_them() {
+    let report = published().await;
+    // Primary: other's 9 adults served. Then, equation by equation, in the engine's order
+    // (parent families by organization, sector roll-ups, level roll-ups; docs/metrics.md):
+    //   cons 20 = cbo 12 + school 10                  → nothing masked yet;
+    //   state 29 = cons 20 + other [9]                → cons goes too (smallest shown part);
+    //   sector:nonprofit 21 = cbo 12 + other [9]      → cbo goes;
+    //   level:region 20 = cons [20]                   → level:region goes (no part left);
+    //   level:city 21 = cbo [12] + other [9]          → two masked, summing to 21 ≥ 10: safe;
+    //   cons [20] = cbo [12] + school 10              → two masked: safe.
+    // Together: cons − cbo = 10, cons + other = 29, cbo + other = 21 have rank 2, so no
+    // masked value follows from the system either.
+    let masked: Vec<&str> = report
+        .rows
+        .iter()
+        .filter(|r| r.metric == "adults_served" && r.suppressed)
+        .map(|r| r.scope_id.as_str())
+        .collect();
+    assert_eq!(masked, ["cbo", "cons", "other", "level:region"]);
+    assert_eq!(shown(&report, "state", "adults_served"), (Some(29), None));
+    assert_eq!(shown(&report, "school", "adults_served"), (Some(10), None));
+    assert_eq!(shown(&report, "sector:nonprofit", "adults_served"), (Some(21), None));
+    assert_eq!(shown(&report, "level:city", "adults_served"), (Some(21), None));
+    for r in &report.rows {
+        if r.suppressed {
+            assert_eq!((r.numerator, r.denominator, r.rate), (None, None, None), "{r:?}");
+        }
+    }
+}
+
 #[test]
 fn no_output_row_shows_a_small_count() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let report = runtime.block_on(report(None));
+    let report = runtime.block_on(published());
     for r in &report.rows {
         for value in [r.numerator, r.denominator].into_iter().flatten() {
             assert!(value == 0 || value >= 10, "{r:?} shows a small count");

@@ -6,9 +6,10 @@ use std::path::Path;
 use std::str::FromStr;
 use std::time::Duration;
 
-use iip_domain::facts::{OrgNode, ParticipantRef, WindowFacts};
+use futures_util::TryStreamExt;
+use iip_domain::facts::{ActivityFact, AssessmentFact, FactSink, MilestoneFact, OrgNode, ParticipantFact};
 use iip_domain::records::{Activity, Assessment, MilestoneRecord, Organization, Participant};
-use iip_domain::{Date, Level, Sector};
+use iip_domain::{Barrier, Date, Gender, Level, Program, RaceEthnicity, Sector};
 use iip_store::{ImportSession, Store, StoreError, StoreResult, TableCounts, Written};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
@@ -103,49 +104,70 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    async fn window_facts(&self, first: Date, last: Date) -> StoreResult<WindowFacts> {
-        let organizations = self.organizations().await?;
-        let (first, last) = (first.to_string(), last.to_string());
-        let participants = sqlx::query("SELECT id, org_id, participant_id, person_key FROM participant")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?
-            .iter()
-            .map(|row| ParticipantRef {
-                row: row.get(0),
-                org_id: row.get(1),
-                participant_id: row.get(2),
-                person_key: row.get(3),
-            })
-            .collect();
-        let hours = sqlx::query(
-            "SELECT participant_row, SUM(hours_centi * occurrences) FROM activity \
-             WHERE date BETWEEN ? AND ? GROUP BY participant_row",
+    async fn scan_facts<S: FactSink>(&self, sink: &mut S) -> StoreResult<()> {
+        for org in self.organizations().await? {
+            sink.organization(org);
+        }
+        // Dates become day numbers in SQL: the engine never parses 20 million date strings.
+        let mut rows = sqlx::query(
+            "SELECT id, org_id, participant_id, person_key, gender, race_ethnicity, country_of_birth, \
+             primary_language, us_arrival_year, birth_year, barriers FROM participant ORDER BY id",
         )
-        .bind(&first)
-        .bind(&last)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?
-        .iter()
-        .map(|row| (row.get::<i64, _>(0), row.get::<i64, _>(1).max(0) as u64))
-        .collect();
-        let milestone_elements =
-            sqlx::query("SELECT DISTINCT participant_row, element FROM milestone WHERE date BETWEEN ? AND ?")
-                .bind(&first)
-                .bind(&last)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(backend)?
-                .iter()
-                .map(|row| (row.get::<i64, _>(0), row.get::<String, _>(1)))
-                .collect();
-        Ok(WindowFacts {
-            organizations,
-            participants,
-            hours,
-            milestone_elements,
-        })
+        .fetch(&self.pool);
+        while let Some(row) = rows.try_next().await.map_err(backend)? {
+            sink.participant(participant_fact(&row)?);
+        }
+        drop(rows);
+        let mut rows = sqlx::query(
+            "SELECT participant_row, CAST(julianday(date) - 2440587.5 AS INTEGER), program, \
+             hours_centi * occurrences FROM activity ORDER BY participant_row, date",
+        )
+        .fetch(&self.pool);
+        while let Some(row) = rows.try_next().await.map_err(backend)? {
+            let program: &str = row.get(2);
+            sink.activity(ActivityFact {
+                participant_row: row.get(0),
+                day: row.get(1),
+                program: Program::parse(program).map_err(|e| StoreError::Corrupt(format!("activity program {e}")))?,
+                hundredths: u32::try_from(row.get::<i64, _>(3))
+                    .map_err(|_| StoreError::Corrupt("activity hours out of range".into()))?,
+            });
+        }
+        drop(rows);
+        let mut rows = sqlx::query(
+            "SELECT participant_row, CAST(julianday(date) - 2440587.5 AS INTEGER), milestone FROM milestone \
+             ORDER BY participant_row, date",
+        )
+        .fetch(&self.pool);
+        while let Some(row) = rows.try_next().await.map_err(backend)? {
+            sink.milestone(MilestoneFact {
+                participant_row: row.get(0),
+                day: row.get(1),
+                milestone: row.get(2),
+            });
+        }
+        drop(rows);
+        let mut rows = sqlx::query(
+            "SELECT participant_row, CAST(julianday(date) - 2440587.5 AS INTEGER), instrument, score \
+             FROM assessment ORDER BY participant_row, date",
+        )
+        .fetch(&self.pool);
+        while let Some(row) = rows.try_next().await.map_err(backend)? {
+            sink.assessment(AssessmentFact {
+                participant_row: row.get(0),
+                day: row.get(1),
+                instrument: row.get(2),
+                score: row.get(3),
+            });
+        }
+        Ok(())
+    }
+
+    async fn revision(&self) -> StoreResult<i64> {
+        sqlx::query_scalar("SELECT revision FROM store_revision WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .map_err(backend)
     }
 
     async fn latest_activity_date(&self) -> StoreResult<Option<Date>> {
@@ -213,6 +235,37 @@ impl Store for SqliteStore {
 pub struct SqliteImport {
     tx: Transaction<'static, Sqlite>,
     import_id: i64,
+}
+
+fn participant_fact(row: &sqlx::sqlite::SqliteRow) -> StoreResult<ParticipantFact> {
+    let corrupt = |what: &str, e: iip_domain::InvalidValue| StoreError::Corrupt(format!("participant {what} {e}"));
+    let gender: Option<&str> = row.get(4);
+    let race: Option<&str> = row.get(5);
+    let barriers: &str = row.get(10);
+    Ok(ParticipantFact {
+        row: row.get(0),
+        org_id: row.get(1),
+        participant_id: row.get(2),
+        person_key: row.get(3),
+        gender: gender
+            .map(Gender::parse)
+            .transpose()
+            .map_err(|e| corrupt("gender", e))?,
+        race_ethnicity: race
+            .map(RaceEthnicity::parse)
+            .transpose()
+            .map_err(|e| corrupt("race_ethnicity", e))?,
+        country_of_birth: row.get(6),
+        primary_language: row.get(7),
+        us_arrival_year: row.get(8),
+        birth_year: row.get(9),
+        barriers: barriers
+            .split(';')
+            .filter(|b| !b.is_empty())
+            .map(Barrier::parse)
+            .collect::<Result<_, _>>()
+            .map_err(|e| corrupt("barriers", e))?,
+    })
 }
 
 fn join_barriers(participant: &Participant) -> String {
@@ -285,13 +338,13 @@ impl ImportSession for SqliteImport {
         }
         let row: i64 = sqlx::query_scalar(
             "INSERT INTO participant (org_id, participant_id, person_key, gender, race_ethnicity, \
-             country_of_birth, primary_language, us_arrival_year, zip, barriers, last_import) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
+             country_of_birth, primary_language, us_arrival_year, zip, barriers, birth_year, last_import) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (org_id, participant_id) DO UPDATE SET person_key = excluded.person_key, \
              gender = excluded.gender, race_ethnicity = excluded.race_ethnicity, \
              country_of_birth = excluded.country_of_birth, primary_language = excluded.primary_language, \
              us_arrival_year = excluded.us_arrival_year, zip = excluded.zip, barriers = excluded.barriers, \
-             last_import = excluded.last_import \
+             birth_year = excluded.birth_year, last_import = excluded.last_import \
              RETURNING id",
         )
         .bind(p.org_id.as_str())
@@ -304,6 +357,7 @@ impl ImportSession for SqliteImport {
         .bind(p.us_arrival_year)
         .bind(p.zip.as_ref().map(|z| z.as_str()))
         .bind(join_barriers(p))
+        .bind(p.identity.date_of_birth.map(|d| d.year()))
         .bind(self.import_id)
         .fetch_one(&mut *self.tx)
         .await
@@ -450,7 +504,11 @@ impl ImportSession for SqliteImport {
         })
     }
 
-    async fn commit(self) -> StoreResult<()> {
+    async fn commit(mut self) -> StoreResult<()> {
+        sqlx::query("UPDATE store_revision SET revision = revision + 1 WHERE id = 1")
+            .execute(&mut *self.tx)
+            .await
+            .map_err(backend)?;
         self.tx.commit().await.map_err(backend)
     }
 

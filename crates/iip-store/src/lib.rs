@@ -4,7 +4,7 @@
 use std::future::Future;
 
 use iip_domain::Date;
-use iip_domain::facts::{OrgNode, WindowFacts};
+use iip_domain::facts::{FactSink, OrgNode};
 use iip_domain::records::{Activity, Assessment, MilestoneRecord, Organization, Participant};
 
 #[derive(Debug, thiserror::Error)]
@@ -49,8 +49,13 @@ pub trait Store: Clone + Send + Sync + 'static {
 
     fn organizations(&self) -> impl Future<Output = StoreResult<Vec<OrgNode>>> + Send;
 
-    /// The facts the core metrics need for the days `first..=last`.
-    fn window_facts(&self, first: Date, last: Date) -> impl Future<Output = StoreResult<WindowFacts>> + Send;
+    /// Streams every fact to `sink`: organizations, then participants, then activities,
+    /// milestones and assessments. Builds the metrics engine's in-memory snapshot.
+    fn scan_facts<S: FactSink>(&self, sink: &mut S) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// A number that grows with every committed change: readers holding derived state (the
+    /// metrics snapshot) compare it to know when to refresh.
+    fn revision(&self) -> impl Future<Output = StoreResult<i64>> + Send;
 
     /// The date of the latest activity, if any: the default program year to show.
     fn latest_activity_date(&self) -> impl Future<Output = StoreResult<Option<Date>>> + Send;

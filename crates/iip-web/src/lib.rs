@@ -1,6 +1,7 @@
 //! The web application: server-rendered, accessible pages over the store and the metrics.
 //! No JavaScript, no external requests; every figure shown has passed suppression.
 
+mod api;
 mod chart;
 mod pages;
 
@@ -12,27 +13,70 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use iip_domain::ProgramYear;
 use iip_framework::Framework;
-use iip_store::Store;
+use iip_metrics::{MetricSet, Snapshot};
+use iip_store::{Store, StoreError};
 use minijinja::Environment;
 use tower_http::set_header::SetResponseHeaderLayer;
 
 pub struct AppState<S> {
     pub store: S,
     pub framework: Arc<Framework>,
+    /// Every built-in metric definition; the core set is the first file's.
+    pub metrics: Arc<MetricSet>,
     /// The year shown when the request names none.
     pub default_year: ProgramYear,
     templates: Environment<'static>,
+    /// The metrics engine's snapshot and the store revision it reflects.
+    snapshot: tokio::sync::RwLock<Option<(i64, Arc<Snapshot>)>>,
 }
 
 impl<S: Store> AppState<S> {
-    pub fn new(store: S, framework: Arc<Framework>, default_year: ProgramYear) -> Result<Self, minijinja::Error> {
+    pub fn new(store: S, framework: Arc<Framework>, default_year: ProgramYear) -> Result<Self, WebError> {
+        let metrics = MetricSet::builtin(&framework).map_err(|e| WebError::Internal(e.to_string()))?;
         Ok(Self {
             store,
             framework,
+            metrics: Arc::new(metrics),
             default_year,
-            templates: templates()?,
+            templates: templates().map_err(|e| WebError::Internal(e.to_string()))?,
+            snapshot: tokio::sync::RwLock::new(None),
         })
     }
+
+    /// The current snapshot, rebuilt when the store's revision moved (another process
+    /// imported a package). One rebuild at a time; readers meanwhile wait.
+    pub async fn snapshot(&self) -> Result<Arc<Snapshot>, WebError> {
+        let revision = self
+            .store
+            .revision()
+            .await
+            .map_err(|e| WebError::Internal(e.to_string()))?;
+        if let Some((seen, snapshot)) = self.snapshot.read().await.as_ref()
+            && *seen == revision
+        {
+            return Ok(Arc::clone(snapshot));
+        }
+        let mut slot = self.snapshot.write().await;
+        if let Some((seen, snapshot)) = slot.as_ref()
+            && *seen == revision
+        {
+            return Ok(Arc::clone(snapshot));
+        }
+        let snapshot = Arc::new(
+            load_snapshot(&self.store, &self.framework)
+                .await
+                .map_err(|e| WebError::Internal(e.to_string()))?,
+        );
+        *slot = Some((revision, Arc::clone(&snapshot)));
+        Ok(snapshot)
+    }
+}
+
+/// Builds the metrics engine's snapshot from every fact of the store.
+pub async fn load_snapshot<S: Store>(store: &S, framework: &Framework) -> Result<Snapshot, StoreError> {
+    let mut snapshot = Snapshot::new(framework);
+    store.scan_facts(&mut snapshot).await?;
+    Ok(snapshot)
 }
 
 fn templates() -> Result<Environment<'static>, minijinja::Error> {
@@ -40,6 +84,7 @@ fn templates() -> Result<Environment<'static>, minijinja::Error> {
     env.add_template("base.html", include_str!("../templates/base.html"))?;
     env.add_template("dashboard.html", include_str!("../templates/dashboard.html"))?;
     env.add_template("framework.html", include_str!("../templates/framework.html"))?;
+    env.add_template("metrics.html", include_str!("../templates/metrics.html"))?;
     Ok(env)
 }
 
@@ -63,6 +108,8 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
     let mut router = Router::new()
         .route("/", get(pages::dashboard::<S>))
         .route("/framework", get(pages::framework::<S>))
+        .route("/metrics", get(pages::metrics::<S>))
+        .route("/api/metrics", get(api::metrics::<S>))
         .route("/static/app.css", get(stylesheet))
         .route("/favicon.svg", get(favicon))
         .route("/favicon.ico", get(favicon))

@@ -5,12 +5,13 @@ use std::sync::Arc;
 use axum::extract::{Query, State};
 use axum::response::Html;
 use iip_domain::ProgramYear;
-use iip_framework::{Framework, localized};
-use iip_metrics::core_report;
+use iip_framework::localized;
+use iip_metrics::{MetricSet, Query as MetricsQuery};
 use iip_store::Store;
 use minijinja::context;
 use serde::{Deserialize, Serialize};
 
+use crate::api::MetricsParams;
 use crate::chart::{Bar, bar_chart};
 use crate::{AppState, WebError};
 
@@ -50,17 +51,10 @@ fn render(state: &AppState<impl Store>, name: &str, ctx: minijinja::Value) -> Re
         .map_err(|e| WebError::Internal(format!("template {name}: {e}")))
 }
 
-fn metric_label(framework: &Framework, metric: &str) -> String {
-    match metric {
-        "adults_served" => "Adults served (1+ activity)".into(),
-        "participants" => "Participants (12+ hours)".into(),
-        "any_milestone" => "Participants with any milestone".into(),
-        other => other
-            .strip_prefix(iip_metrics::METRIC_ORDER_PREFIX)
-            .and_then(|id| framework.element(id))
-            .map(|e| localized(&e.name, "en").to_owned())
-            .unwrap_or_else(|| other.to_owned()),
-    }
+fn metric_label(set: &MetricSet, metric: &str, lang: &str) -> String {
+    set.get(metric)
+        .map(|m| localized(&m.name, lang).to_owned())
+        .unwrap_or_else(|| metric.to_owned())
 }
 
 pub async fn dashboard<S: Store>(
@@ -71,22 +65,31 @@ pub async fn dashboard<S: Store>(
         Some(raw) => ProgramYear::parse(raw).map_err(|e| WebError::BadRequest(e.to_string()))?,
         None => state.default_year,
     };
-    let facts = state
+    let orgs = state
         .store
-        .window_facts(year.first_day(), year.last_day())
+        .organizations()
         .await
         .map_err(|e| WebError::Internal(e.to_string()))?;
-    if facts.organizations.is_empty() {
+    if orgs.is_empty() {
         return render(
             &state,
             "dashboard.html",
             context! { empty => true, year => year.to_string() },
         );
     }
-    let report = core_report(&facts, &state.framework, year, None).map_err(|e| WebError::Internal(e.to_string()))?;
+    let snapshot = state.snapshot().await?;
+    let core = MetricSet::core(&state.framework).map_err(|e| WebError::Internal(e.to_string()))?;
+    let report = iip_metrics::report(
+        &snapshot,
+        &state.framework.version,
+        &core,
+        &MetricsQuery { year, by: vec![] },
+        None,
+    )
+    .map_err(|e| WebError::Internal(e.to_string()))?;
 
     // Scopes in hierarchy order, top-level organizations first.
-    let orgs = &facts.organizations;
+    let orgs = &orgs;
     let mut ordered = Vec::with_capacity(orgs.len());
     let mut stack: Vec<(usize, usize)> = orgs
         .iter()
@@ -139,7 +142,7 @@ pub async fn dashboard<S: Store>(
     let metrics: Vec<MetricView> = report
         .scope(&selected.org_id)
         .map(|row| MetricView {
-            label: metric_label(&state.framework, &row.metric),
+            label: metric_label(&core, &row.metric, "en"),
             metric: row.metric.clone(),
             numerator: row.numerator,
             denominator: row.denominator,
@@ -149,7 +152,7 @@ pub async fn dashboard<S: Store>(
         .collect();
     let bars: Vec<Bar> = metrics
         .iter()
-        .filter(|m| m.metric.starts_with(iip_metrics::METRIC_ORDER_PREFIX))
+        .filter(|m| m.metric.starts_with("element."))
         .map(|m| Bar {
             label: m.label.clone(),
             value: report.get(&selected.org_id, &m.metric).and_then(|r| r.rate),
@@ -215,5 +218,126 @@ pub async fn framework<S: Store>(
         &state,
         "framework.html",
         context! { lang, version => state.framework.version.clone(), elements },
+    )
+}
+
+#[derive(Serialize)]
+struct GroupView {
+    label: String,
+    numerator: Option<u64>,
+    denominator: Option<u64>,
+    rate: Option<String>,
+    value: Option<String>,
+    suppressed: bool,
+}
+
+/// One metric at one scope, optionally broken down: the explorer of every built-in metric.
+pub async fn metrics<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    params: Result<Query<MetricsParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Html<String>, WebError> {
+    let Query(mut params) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let metric_id = params
+        .metric
+        .clone()
+        .filter(|m| !m.is_empty())
+        .unwrap_or_else(|| "participants".to_owned());
+    let metric = state
+        .metrics
+        .get(&metric_id)
+        .ok_or_else(|| WebError::BadRequest("Choose a metric from the list.".into()))?
+        .clone();
+    let by = params.by()?;
+    if by.len() > 1 {
+        return Err(WebError::BadRequest(
+            "This page shows one breakdown at a time; the API takes two.".into(),
+        ));
+    }
+    params.metric = Some(metric_id.clone());
+    let year = params.year(state.default_year)?;
+    let full = crate::api::compute(
+        &state,
+        &MetricsParams {
+            scope: None,
+            ..params.clone()
+        },
+    )
+    .await?;
+    let scopes: Vec<String> = {
+        let mut seen: Vec<String> = Vec::new();
+        for row in &full.rows {
+            if seen.last() != Some(&row.scope_id) {
+                seen.push(row.scope_id.clone());
+            }
+        }
+        seen
+    };
+    let scope = params
+        .scope()
+        .map(str::to_owned)
+        .or_else(|| scopes.first().cloned())
+        .unwrap_or_default();
+    if !scopes.contains(&scope) {
+        return Err(WebError::NotFound("That scope is not in this store.".into()));
+    }
+    let percent = |r: f64| format!("{:.1}%", r * 100.0);
+    let groups: Vec<GroupView> = full
+        .scope(&scope)
+        .map(|row| GroupView {
+            label: if row.groups.0.is_empty() {
+                "All".to_owned()
+            } else {
+                row.groups
+                    .0
+                    .iter()
+                    .map(|(_, g)| g.replace('_', " "))
+                    .collect::<Vec<_>>()
+                    .join(" · ")
+            },
+            numerator: row.numerator,
+            denominator: row.denominator,
+            rate: row.rate.map(percent),
+            value: row.value.map(|v| format!("{v:.1}")),
+            suppressed: row.suppressed,
+        })
+        .collect();
+    let bars: Vec<Bar> = full
+        .scope(&scope)
+        .filter(|row| !row.groups.is_total() || row.groups.0.is_empty())
+        .map(|row| {
+            let label = if row.groups.0.is_empty() {
+                "All".to_owned()
+            } else {
+                row.groups
+                    .0
+                    .iter()
+                    .map(|(_, g)| g.replace('_', " "))
+                    .collect::<Vec<_>>()
+                    .join(" · ")
+            };
+            Bar { label, value: row.rate }
+        })
+        .collect();
+    let chart = (metric.kind == iip_metrics::Kind::Rate).then(|| {
+        bar_chart(
+            localized(&metric.name, "en"),
+            &format!("Program year {year}, scope {scope}. Suppressed values are marked and not drawn."),
+            &bars,
+        )
+    });
+    render(
+        &state,
+        "metrics.html",
+        context! {
+            year => year.to_string(),
+            metrics => state.metrics.metrics.iter().map(|m| context! { id => m.id.clone(), name => localized(&m.name, "en") }).collect::<Vec<_>>(),
+            metric => context! { id => metric.id.clone(), name => localized(&metric.name, "en"), description => localized(&metric.description, "en"), threshold => metric.threshold },
+            scopes,
+            scope,
+            dimensions => iip_metrics::Dimension::ALL.iter().map(|d| d.as_str()).collect::<Vec<_>>(),
+            by => by.first().map(|d| d.as_str()).unwrap_or(""),
+            groups => minijinja::Value::from(minijinja::value::Serde(&groups)),
+            chart,
+        },
     )
 }

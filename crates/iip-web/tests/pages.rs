@@ -165,3 +165,67 @@ async fn an_empty_store_renders_guidance() {
     assert_eq!(get(&app, "/healthz").await.body, "ok");
     assert_eq!(get(&app, "/static/app.css").await.status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn the_metrics_api_returns_suppressed_json_and_clear_errors() {
+    let (app, _dir) = app(600).await;
+    let api = get(
+        &app,
+        "/api/metrics?year=2024-25&scope=south-bay&metric=participants,element.civic&by=gender",
+    )
+    .await;
+    assert_eq!(api.status, StatusCode::OK, "{}", api.body);
+    assert_security_headers(&api);
+    let json: serde_json::Value = serde_json::from_str(&api.body).expect("json");
+    assert_eq!(json["by"], serde_json::json!(["gender"]));
+    let rows = json["rows"].as_array().expect("rows");
+    assert!(rows.iter().all(|r| r["scope_id"] == "south-bay"));
+    assert!(rows.iter().any(|r| r["groups"]["gender"] == "female"));
+    for row in rows {
+        for field in ["numerator", "denominator"] {
+            if let Some(n) = row[field].as_u64() {
+                assert!(n == 0 || n >= 10, "a small count left the API: {row}");
+            }
+        }
+        if row["suppressed"] == true {
+            assert!(row["numerator"].is_null() && row["rate"].is_null(), "{row}");
+        }
+    }
+    for (uri, status) in [
+        ("/api/metrics?by=shoe_size", StatusCode::BAD_REQUEST),
+        ("/api/metrics?metric=no.such.metric", StatusCode::BAD_REQUEST),
+        ("/api/metrics?by=gender,age_group,sector", StatusCode::BAD_REQUEST),
+        ("/api/metrics?year=20x4", StatusCode::BAD_REQUEST),
+        ("/api/metrics?scope=nobody", StatusCode::NOT_FOUND),
+    ] {
+        let page = get(&app, uri).await;
+        assert_eq!(page.status, status, "{uri}: {}", page.body);
+        let json: serde_json::Value = serde_json::from_str(&page.body).expect("errors are json");
+        assert!(json["error"].as_str().is_some_and(|e| !e.is_empty()), "{uri}");
+    }
+}
+
+#[tokio::test]
+async fn the_metrics_page_picks_a_metric_a_scope_and_a_breakdown() {
+    let (app, _dir) = app(600).await;
+    let page = get(&app, "/metrics?metric=element.civic&scope=ca&by=age_group&year=2024-25").await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_security_headers(&page);
+    assert!(
+        page.body.contains("<option value=\"element.civic\" selected>"),
+        "metric selected"
+    );
+    assert!(
+        page.body.contains("<option value=\"age_group\" selected>"),
+        "breakdown selected"
+    );
+    assert!(page.body.contains("role=\"img\""), "a rate metric has a chart");
+    assert!(page.body.contains(">25 34<"), "age groups are listed");
+    for n in cell_numbers(&page.body) {
+        assert!(n == 0 || n >= 10, "small count {n} on the page");
+    }
+    let median = get(&app, "/metrics?metric=days_to_first_milestone").await;
+    assert_eq!(median.status, StatusCode::OK);
+    assert!(median.body.contains("Median days"));
+    assert_eq!(get(&app, "/metrics?metric=nope").await.status, StatusCode::BAD_REQUEST);
+}

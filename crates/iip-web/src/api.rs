@@ -1,0 +1,103 @@
+//! The JSON API. `GET /api/metrics` returns exactly what `iip report --format json` prints for
+//! the same year, scope, metrics and breakdowns: one engine, one suppression.
+
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use iip_domain::ProgramYear;
+use iip_metrics::{Dimension, MetricSet};
+use iip_store::Store;
+use serde::Deserialize;
+
+use crate::{AppState, WebError};
+
+/// `year`, `scope`, `metric` (comma-separated ids; default: the core metrics) and `by` (up to
+/// two comma-separated breakdowns), shared by the API and the metrics page.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct MetricsParams {
+    pub year: Option<String>,
+    pub scope: Option<String>,
+    pub metric: Option<String>,
+    pub by: Option<String>,
+}
+
+fn list(raw: Option<&str>) -> Vec<&str> {
+    raw.map(|r| r.split(',').map(str::trim).filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default()
+}
+
+impl MetricsParams {
+    pub fn year(&self, default: ProgramYear) -> Result<ProgramYear, WebError> {
+        match self.year.as_deref().filter(|y| !y.is_empty()) {
+            Some(raw) => ProgramYear::parse(raw).map_err(|e| WebError::BadRequest(format!("year: {e}"))),
+            None => Ok(default),
+        }
+    }
+
+    pub fn metric_set(&self, all: &MetricSet, framework: &iip_framework::Framework) -> Result<MetricSet, WebError> {
+        let ids = list(self.metric.as_deref());
+        if ids.is_empty() {
+            return MetricSet::core(framework).map_err(|e| WebError::Internal(e.to_string()));
+        }
+        all.select(&ids).map_err(WebError::BadRequest)
+    }
+
+    pub fn by(&self) -> Result<Vec<Dimension>, WebError> {
+        list(self.by.as_deref())
+            .into_iter()
+            .map(|d| Dimension::parse(d).map_err(|e| WebError::BadRequest(format!("by: {e}"))))
+            .collect()
+    }
+
+    pub fn scope(&self) -> Option<&str> {
+        self.scope.as_deref().filter(|s| !s.is_empty())
+    }
+}
+
+/// API errors as JSON: `{"error": "..."}`. Messages carry no participant values.
+pub struct ApiError(WebError);
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, message) = match &self.0 {
+            WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
+            WebError::NotFound(m) => (StatusCode::NOT_FOUND, m.clone()),
+            WebError::Internal(detail) => {
+                tracing::error!(error = %detail, "api request failed");
+                (StatusCode::INTERNAL_SERVER_ERROR, "internal error".to_owned())
+            }
+        };
+        (status, Json(serde_json::json!({ "error": message }))).into_response()
+    }
+}
+
+impl From<WebError> for ApiError {
+    fn from(e: WebError) -> Self {
+        ApiError(e)
+    }
+}
+
+pub async fn metrics<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    params: Result<Query<MetricsParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, ApiError> {
+    let Query(params) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let report = compute(&state, &params).await?;
+    Ok(Json(report).into_response())
+}
+
+/// Runs the engine for `params`; used by the API and the metrics page.
+pub async fn compute<S: Store>(state: &AppState<S>, params: &MetricsParams) -> Result<iip_metrics::Report, WebError> {
+    let year = params.year(state.default_year)?;
+    let set = params.metric_set(&state.metrics, &state.framework)?;
+    let by = params.by()?;
+    let snapshot = state.snapshot().await?;
+    let query = iip_metrics::Query { year, by };
+    iip_metrics::report(&snapshot, &state.framework.version, &set, &query, params.scope()).map_err(|e| match e {
+        iip_metrics::MetricsError::UnknownScope(_) => WebError::NotFound("That scope is not in this store.".into()),
+        other => WebError::BadRequest(other.to_string()),
+    })
+}

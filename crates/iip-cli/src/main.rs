@@ -35,12 +35,15 @@ enum Command {
     Import(commands::import::Args),
     /// Write a realistic synthetic package.
     Generate(commands::generate::Args),
-    /// Print the core metrics for a program year.
+    /// Print metrics for a program year: every scope, optionally broken down.
     Report(commands::report::Args),
     /// Serve the web application.
     Serve(commands::serve::Args),
     /// Generate a demo package, import it into a fresh database and serve it.
     Demo(commands::demo::Args),
+    /// Time the metrics engine on a store (see docs/benchmarks.md).
+    #[command(hide = true)]
+    BenchEngine(commands::bench_engine::Args),
 }
 
 fn main() -> ExitCode {
@@ -59,6 +62,7 @@ fn main() -> ExitCode {
             Command::Report(args) => commands::report::run(args).await,
             Command::Serve(args) => commands::serve::run(args).await,
             Command::Demo(args) => commands::demo::run(args).await,
+            Command::BenchEngine(args) => commands::bench_engine::run(args).await,
         }
     });
     match result {

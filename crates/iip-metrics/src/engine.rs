@@ -627,11 +627,19 @@ pub(crate) fn compute(snapshot: &Snapshot, set: &MetricSet, query: &Query) -> Co
                 None => scope_groups(&rows, *d),
             })
             .collect();
+        // Metrics share populations (most are "hours >= 12"): evaluate each once per scope.
+        let mut memo: HashMap<String, RoaringBitmap> = HashMap::new();
         for (m, metric) in set.metrics.iter().enumerate() {
-            let population = evaluator.eval(&metric.population, metric, &scope);
+            let mut eval = |cond: &Cond| -> RoaringBitmap {
+                let key = format!("{cond:?}|{:?}|{:?}", metric.window, metric.attribution);
+                memo.entry(key)
+                    .or_insert_with(|| evaluator.eval(cond, metric, &scope))
+                    .clone()
+            };
+            let population = eval(&metric.population);
             let achieved = match metric.outcome {
                 Cond::True => population.clone(),
-                ref outcome => evaluator.eval(outcome, metric, &scope) & &population,
+                ref outcome => eval(outcome) & &population,
             };
             let days = match (&metric.kind, &metric.outcome) {
                 (Kind::MedianDays, Cond::Milestone(filter)) => {

@@ -192,18 +192,26 @@ pub(crate) fn suppress(cells: &mut [Cell], equations: &Equations) {
     loop {
         protect_each_equation(cells, equations);
         // One equation at a time is not enough: several together can pin a value (two
-        // unknowns, two independent equations). Solve them as a system and, for any masked
-        // figure it determines, give up one more figure beside it.
+        // unknowns, two independent equations). Solve them as a system and, for every masked
+        // figure it determines, give up one more figure beside it; then check again.
         let determined = determined_by_system(cells, equations);
-        let Some(&cell) = determined.first() else { break };
-        let widened = equations
-            .iter()
-            .filter(|eq| eq.contains(&cell))
-            .filter_map(|eq| pick_complement(cells, eq))
-            .min_by_key(|&c| (cells[c].size(), c));
-        match widened {
-            Some(c) => cells[c].masked = true,
-            None => break,
+        if determined.is_empty() {
+            break;
+        }
+        let mut widened = false;
+        for cell in determined {
+            let pick = equations
+                .iter()
+                .filter(|eq| eq.contains(&cell))
+                .filter_map(|eq| pick_complement(cells, eq))
+                .min_by_key(|&c| (cells[c].size(), c));
+            if let Some(c) = pick {
+                cells[c].masked = true;
+                widened = true;
+            }
+        }
+        if !widened {
+            break;
         }
     }
 }
@@ -224,13 +232,20 @@ fn protect_each_equation(cells: &mut [Cell], equations: &Equations) {
     loop {
         let mut changed = false;
         for eq in equations {
-            let masked: Vec<usize> = eq.iter().copied().filter(|&c| cells[c].masked).collect();
-            if masked.is_empty() {
+            let (mut masked, mut masked_parts) = (0usize, 0u64);
+            for (k, &c) in eq.iter().enumerate() {
+                if cells[c].masked {
+                    masked += 1;
+                    if k > 0 {
+                        masked_parts += cells[c].size();
+                    }
+                }
+            }
+            if masked == 0 {
                 continue;
             }
             let total = &cells[eq[0]];
-            let masked_parts: u64 = masked.iter().filter(|&&c| c != eq[0]).map(|&c| cells[c].size()).sum();
-            let exposed = masked.len() == 1 || (!total.masked && masked_parts < total.threshold);
+            let exposed = masked == 1 || (!total.masked && masked_parts < total.threshold);
             if exposed && let Some(c) = pick_complement(cells, eq) {
                 cells[c].masked = true;
                 changed = true;
@@ -246,42 +261,37 @@ fn protect_each_equation(cells: &mut [Cell], equations: &Equations) {
 /// rules still hold for them); real reports stay far below it per metric.
 const MAX_SYSTEM: usize = 600;
 
+fn find(parent: &mut [usize], mut x: usize) -> usize {
+    while parent[x] != x {
+        parent[x] = parent[parent[x]];
+        x = parent[x];
+    }
+    x
+}
+
 /// Masked cells whose value follows from the equations taken together (Gaussian elimination
 /// over the masked unknowns, component by component).
 fn determined_by_system(cells: &[Cell], equations: &Equations) -> Vec<usize> {
     // Connected components of masked cells, linked by shared equations.
-    let mut parent: HashMap<usize, usize> = HashMap::new();
-    fn find(parent: &mut HashMap<usize, usize>, x: usize) -> usize {
-        let p = *parent.entry(x).or_insert(x);
-        if p == x {
-            return x;
-        }
-        let root = find(parent, p);
-        parent.insert(x, root);
-        root
-    }
-    let mut rows_of: Vec<Vec<usize>> = Vec::new();
+    let mut parent: Vec<usize> = (0..cells.len()).collect();
+    let mut rows: Vec<&Vec<usize>> = Vec::new();
     for eq in equations {
-        let masked: Vec<usize> = eq.iter().copied().filter(|&c| cells[c].masked).collect();
-        if masked.is_empty() {
-            continue;
-        }
-        for pair in masked.windows(2) {
-            let (a, b) = (find(&mut parent, pair[0]), find(&mut parent, pair[1]));
+        let mut masked = eq.iter().copied().filter(|&c| cells[c].masked);
+        let Some(first) = masked.next() else { continue };
+        for other in masked {
+            let (a, b) = (find(&mut parent, first), find(&mut parent, other));
             if a != b {
-                parent.insert(a, b);
+                parent[a] = b;
             }
         }
-        find(&mut parent, masked[0]);
-        rows_of.push(eq.clone());
+        rows.push(eq);
     }
     let mut components: HashMap<usize, (Vec<usize>, Vec<usize>)> = HashMap::new();
-    let masked_cells: Vec<usize> = parent.keys().copied().collect();
-    for c in masked_cells {
+    for c in (0..cells.len()).filter(|&c| cells[c].masked) {
         let root = find(&mut parent, c);
         components.entry(root).or_default().0.push(c);
     }
-    for (r, eq) in rows_of.iter().enumerate() {
+    for (r, eq) in rows.iter().enumerate() {
         let Some(first) = eq.iter().copied().find(|&c| cells[c].masked) else {
             continue;
         };
@@ -291,20 +301,16 @@ fn determined_by_system(cells: &[Cell], equations: &Equations) -> Vec<usize> {
         }
     }
     let mut determined = Vec::new();
-    let mut roots: Vec<usize> = components.keys().copied().collect();
-    roots.sort_unstable();
-    for root in roots {
-        let (mut unknowns, rows) = components.remove(&root).unwrap_or_default();
-        if unknowns.len() > MAX_SYSTEM {
+    for (unknowns, component_rows) in components.into_values() {
+        if unknowns.len() > MAX_SYSTEM || component_rows.is_empty() {
             continue;
         }
-        unknowns.sort_unstable();
         let column: HashMap<usize, usize> = unknowns.iter().enumerate().map(|(i, &c)| (c, i)).collect();
-        let mut matrix: Vec<Vec<f64>> = rows
+        let mut matrix: Vec<Vec<f64>> = component_rows
             .iter()
             .map(|&r| {
                 let mut row = vec![0.0; unknowns.len()];
-                for (k, &c) in rows_of[r].iter().enumerate() {
+                for (k, &c) in rows[r].iter().enumerate() {
                     if let Some(&j) = column.get(&c) {
                         row[j] += if k == 0 { 1.0 } else { -1.0 };
                     }

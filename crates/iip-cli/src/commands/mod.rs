@@ -1,3 +1,4 @@
+pub mod bench_engine;
 pub mod demo;
 pub mod generate;
 pub mod import;

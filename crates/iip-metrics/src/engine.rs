@@ -12,6 +12,7 @@ use std::collections::HashMap;
 use iip_domain::{Gender, Level, Program, ProgramYear, RaceEthnicity, Sector, groups};
 use roaring::RoaringBitmap;
 
+use crate::cache::{CachedSet, ScopeCache};
 use crate::definition::{Attribution, Cond, Kind, Metric, MetricSet, MilestoneFilter, Window};
 use crate::snapshot::{NO_DAY, Snapshot, YearAgg};
 use crate::suppression::{ALL, Cell, Equations};
@@ -287,9 +288,30 @@ fn scope_groups(rows: &[Row], dim: Dimension) -> Vec<RoaringBitmap> {
 /// Everything known about one scope while its metrics are computed.
 pub(crate) struct ScopeData<'a> {
     pub rows: &'a [Row],
-    pub served: RoaringBitmap,
+    pub served: &'a RoaringBitmap,
     /// Which organizations are inside the scope (for `attribution = "scope"` and exits).
-    pub members: Vec<bool>,
+    pub members: &'a [bool],
+}
+
+/// The part of a metric that decides when and where outcomes count.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Rule {
+    pub window: Window,
+    pub attribution: Attribution,
+}
+
+impl Rule {
+    pub const ANYWHERE: Rule = Rule {
+        window: Window::ProgramYear,
+        attribution: Attribution::Any,
+    };
+
+    pub fn of(metric: &Metric) -> Self {
+        Rule {
+            window: metric.window,
+            attribution: metric.attribution,
+        }
+    }
 }
 
 impl ScopeData<'_> {
@@ -298,21 +320,16 @@ impl ScopeData<'_> {
     }
 }
 
-/// Evaluates conditions for one metric at a time; scope-independent results are cached for
-/// the whole query.
+/// Evaluates conditions; scope-independent sets live in the snapshot's cache between queries.
 pub(crate) struct Evaluator<'a> {
     pub snapshot: &'a Snapshot,
     pub year: ProgramYear,
-    cache: HashMap<String, RoaringBitmap>,
+    pub global: HashMap<String, CachedSet>,
 }
 
 impl<'a> Evaluator<'a> {
-    pub fn new(snapshot: &'a Snapshot, year: ProgramYear) -> Self {
-        Self {
-            snapshot,
-            year,
-            cache: HashMap::new(),
-        }
+    pub fn new(snapshot: &'a Snapshot, year: ProgramYear, global: HashMap<String, CachedSet>) -> Self {
+        Self { snapshot, year, global }
     }
 
     /// The days in which an outcome counts for a person whose first activity (at the scope,
@@ -343,12 +360,12 @@ impl<'a> Evaluator<'a> {
 
     /// Tests an outcome condition on one person (the slow path: per-person windows or
     /// outcomes restricted to the scope).
-    fn person_outcome(&self, cond: &Cond, metric: &Metric, person: u32, first_day: i32, members: &[bool]) -> bool {
+    pub fn person_outcome(&self, cond: &Cond, rule: Rule, person: u32, first_day: i32, members: &[bool]) -> bool {
         let snapshot = self.snapshot;
         let p = &snapshot.persons[person as usize];
-        let (lo, hi) = self.window(metric.window, first_day);
+        let (lo, hi) = self.window(rule.window, first_day);
         let counts = |record: u32| {
-            metric.attribution == Attribution::Any || members[snapshot.records[record as usize].org as usize]
+            rule.attribution == Attribution::Any || members[snapshot.records[record as usize].org as usize]
         };
         match cond {
             Cond::Milestone(filter) => {
@@ -384,71 +401,59 @@ impl<'a> Evaluator<'a> {
                     _ => op.holds(last.1, *n),
                 }
             }
+            Cond::Barrier(mask) => p
+                .records
+                .iter()
+                .any(|&r| snapshot.records[r as usize].attrs.barriers & mask != 0),
             _ => false,
         }
     }
 
-    fn scope_independent(metric: &Metric) -> bool {
-        metric.attribution == Attribution::Any && !matches!(metric.window, Window::DaysAfterFirstActivity(_))
+    fn scope_independent(rule: Rule) -> bool {
+        rule.attribution == Attribution::Any && !matches!(rule.window, Window::DaysAfterFirstActivity(_))
     }
 
-    /// Persons (anywhere) meeting a scope-independent outcome, computed once per query.
-    fn global_outcome(&mut self, cond: &Cond, metric: &Metric) -> &RoaringBitmap {
-        let key = format!("{cond:?}|{:?}", metric.window);
-        if !self.cache.contains_key(&key) {
-            let no_members: Vec<bool> = Vec::new();
+    /// Persons (anywhere) meeting a scope-independent condition (an outcome recorded
+    /// anywhere in a fixed window, or a barrier), kept in the snapshot across queries.
+    fn global(&mut self, cond: &Cond, rule: Rule) -> &RoaringBitmap {
+        let key = format!("{cond:?}|{:?}", rule.window);
+        if !self.global.contains_key(&key) {
             let mut set = RoaringBitmap::new();
             for (p, person) in self.snapshot.persons.iter().enumerate() {
                 let relevant = match cond {
                     Cond::Milestone(_) | Cond::ElementsWithMilestone(..) => !person.milestones.is_empty(),
+                    Cond::Barrier(_) => true,
                     _ => !person.assessments.is_empty(),
                 };
-                if relevant && self.person_outcome(cond, metric, p as u32, NO_DAY, &no_members) {
+                if relevant && self.person_outcome(cond, rule, p as u32, NO_DAY, &[]) {
                     push(&mut set, p as u32);
                 }
             }
-            self.cache.insert(key.clone(), set);
+            let cached = CachedSet {
+                set,
+                cond: cond.clone(),
+                rule,
+            };
+            self.global.insert(key.clone(), cached);
         }
-        &self.cache[&key]
+        &self.global[&key].set
     }
 
-    fn barriers(&mut self, mask: u8) -> &RoaringBitmap {
-        let key = format!("barrier {mask}");
-        if !self.cache.contains_key(&key) {
-            let snapshot = self.snapshot;
-            let set = RoaringBitmap::from_sorted_iter(
-                snapshot
-                    .persons
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, p)| {
-                        p.records
-                            .iter()
-                            .any(|&r| snapshot.records[r as usize].attrs.barriers & mask != 0)
-                    })
-                    .map(|(p, _)| p as u32),
-            )
-            .unwrap_or_default();
-            self.cache.insert(key.clone(), set);
-        }
-        &self.cache[&key]
-    }
-
-    pub fn eval(&mut self, cond: &Cond, metric: &Metric, scope: &ScopeData) -> RoaringBitmap {
+    pub fn eval(&mut self, cond: &Cond, rule: Rule, scope: &ScopeData) -> RoaringBitmap {
         match cond {
             Cond::True => scope.served.clone(),
-            Cond::And(a, b) => self.eval(a, metric, scope) & self.eval(b, metric, scope),
-            Cond::Or(a, b) => self.eval(a, metric, scope) | self.eval(b, metric, scope),
-            Cond::Not(a) => &scope.served - self.eval(a, metric, scope),
+            Cond::And(a, b) => self.eval(a, rule, scope) & self.eval(b, rule, scope),
+            Cond::Or(a, b) => self.eval(a, rule, scope) | self.eval(b, rule, scope),
+            Cond::Not(a) => scope.served - self.eval(a, rule, scope),
             Cond::Hours(op, n) => scope.filter(|r| op.holds(u64::from(r.hundredths), *n)),
             Cond::Program(mask) => scope.filter(|r| r.programs & mask != 0),
-            Cond::Barrier(mask) => self.barriers(*mask) & &scope.served,
             Cond::Exited => {
                 let latest = self.snapshot.latest_day.unwrap_or(NO_DAY);
-                scope.filter(|r| self.exited(r.person, &scope.members, latest))
+                scope.filter(|r| self.exited(r.person, scope.members, latest))
             }
-            outcome if Self::scope_independent(metric) => self.global_outcome(outcome, metric) & &scope.served,
-            outcome => scope.filter(|r| self.person_outcome(outcome, metric, r.person, r.first_day, &scope.members)),
+            Cond::Barrier(_) => self.global(cond, Rule::ANYWHERE) & scope.served,
+            outcome if Self::scope_independent(rule) => self.global(outcome, rule) & scope.served,
+            outcome => scope.filter(|r| self.person_outcome(outcome, rule, r.person, r.first_day, scope.members)),
         }
     }
 
@@ -529,12 +534,11 @@ pub(crate) struct Computed {
     pub equations: Equations,
 }
 
-pub(crate) fn compute(snapshot: &Snapshot, set: &MetricSet, query: &Query) -> Computed {
-    let agg = snapshot.year(query.year);
-    let scopes = scope_defs(snapshot);
+/// Per-scope lists for one year: organizations by merging children before parents, roll-ups
+/// from their organizations.
+pub(crate) fn build_scopes(snapshot: &Snapshot, agg: &YearAgg) -> ScopeCache {
+    let defs = scope_defs(snapshot);
     let n_orgs = snapshot.orgs.len();
-
-    // Scope lists for the hierarchy, children before parents.
     let mut lists: Vec<Option<Vec<Row>>> = vec![None; n_orgs];
     let mut order: Vec<u32> = Vec::with_capacity(n_orgs);
     let mut stack: Vec<(u32, bool)> = snapshot
@@ -553,7 +557,7 @@ pub(crate) fn compute(snapshot: &Snapshot, set: &MetricSet, query: &Query) -> Co
         }
     }
     for &org in &order {
-        let mut parts = vec![own_rows(snapshot, &agg, org)];
+        let mut parts = vec![own_rows(snapshot, agg, org)];
         for &child in &snapshot.orgs[org as usize].children {
             parts.push(lists[child as usize].clone().unwrap_or_default());
         }
@@ -570,20 +574,10 @@ pub(crate) fn compute(snapshot: &Snapshot, set: &MetricSet, query: &Query) -> Co
             chain
         })
         .collect();
-
-    let dims: Vec<(Dimension, Vec<String>)> = query.by.iter().map(|&d| (d, dimension_values(snapshot, d))).collect();
-    let global_groups: Vec<Option<Vec<RoaringBitmap>>> = dims
-        .iter()
-        .map(|(d, values)| {
-            d.is_partition()
-                .then(|| person_groups(snapshot, *d, query.year, values))
-        })
-        .collect();
-
-    let mut evaluator = Evaluator::new(snapshot, query.year);
-    let mut cells = Vec::new();
-    for (s, (_, def)) in scopes.iter().enumerate() {
-        let (rows, members): (Vec<Row>, Vec<bool>) = match *def {
+    let mut scope_lists = Vec::with_capacity(defs.len());
+    let mut members = Vec::with_capacity(defs.len());
+    for (_, def) in &defs {
+        let (rows, inside): (Vec<Row>, Vec<bool>) = match *def {
             ScopeDef::Org(o) => (
                 lists[o as usize].clone().unwrap_or_default(),
                 ancestors.iter().map(|chain| chain.contains(&o)).collect(),
@@ -592,7 +586,7 @@ pub(crate) fn compute(snapshot: &Snapshot, set: &MetricSet, query: &Query) -> Co
                 let inside: Vec<bool> = snapshot.orgs.iter().map(|o| o.sector == sector).collect();
                 let parts = (0..n_orgs as u32)
                     .filter(|&o| inside[o as usize])
-                    .map(|o| own_rows(snapshot, &agg, o))
+                    .map(|o| own_rows(snapshot, agg, o))
                     .collect();
                 (merge_all(parts), inside)
             }
@@ -614,26 +608,105 @@ pub(crate) fn compute(snapshot: &Snapshot, set: &MetricSet, query: &Query) -> Co
                 (merge_all(parts), inside)
             }
         };
+        scope_lists.push(rows);
+        members.push(inside);
+    }
+    let served = scope_lists
+        .iter()
+        .map(|rows| RoaringBitmap::from_sorted_iter(rows.iter().map(|r| r.person)).unwrap_or_default())
+        .collect();
+    let sets = vec![HashMap::new(); defs.len()];
+    ScopeCache {
+        defs,
+        lists: scope_lists,
+        members,
+        served,
+        sets,
+    }
+}
+
+/// Adds one record's contribution to a scope's sorted list (an activity arrived).
+pub(crate) fn add_row(list: &mut Vec<Row>, row: Row) {
+    match list.binary_search_by_key(&row.person, |r| r.person) {
+        Ok(i) => combine(&mut list[i], &row),
+        Err(i) => list.insert(i, row),
+    }
+}
+
+/// A row for one activity of a record at `org`.
+pub(crate) fn activity_row(snapshot: &Snapshot, record: u32, day: i32, program: u8, hundredths: u32) -> Row {
+    let r = &snapshot.records[record as usize];
+    Row {
+        person: r.person,
+        hundredths,
+        programs: 1 << program,
+        sectors: 1 << snapshot.orgs[r.org as usize].sector as u8,
+        first_day: day,
+    }
+}
+
+/// Whether a person belongs to a cached scope-independent set, after their facts changed.
+pub(crate) fn recheck(snapshot: &Snapshot, year: ProgramYear, cached: &CachedSet, person: u32) -> bool {
+    Evaluator::new(snapshot, year, HashMap::new()).person_outcome(&cached.cond, cached.rule, person, NO_DAY, &[])
+}
+
+pub(crate) fn compute(snapshot: &Snapshot, set: &MetricSet, query: &Query) -> Computed {
+    let mut cache = snapshot.cache.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let year_cache = cache.year(snapshot, query.year);
+    if year_cache.scopes.is_none() {
+        year_cache.scopes = Some(build_scopes(snapshot, &year_cache.agg));
+    }
+    let mut evaluator = Evaluator::new(snapshot, query.year, std::mem::take(&mut year_cache.global));
+    let Some(ScopeCache {
+        defs,
+        lists,
+        members,
+        served,
+        sets,
+    }) = year_cache.scopes.as_mut()
+    else {
+        unreachable!("built above")
+    };
+
+    let dims: Vec<(Dimension, Vec<String>)> = query.by.iter().map(|&d| (d, dimension_values(snapshot, d))).collect();
+    let global_groups: Vec<Option<Vec<RoaringBitmap>>> = dims
+        .iter()
+        .map(|(d, values)| {
+            d.is_partition()
+                .then(|| person_groups(snapshot, *d, query.year, values))
+        })
+        .collect();
+
+    let mut cells = Vec::new();
+    for s in 0..defs.len() {
+        let rows = &lists[s];
         let scope = ScopeData {
-            served: RoaringBitmap::from_sorted_iter(rows.iter().map(|r| r.person)).unwrap_or_default(),
-            rows: &rows,
-            members,
+            rows,
+            served: &served[s],
+            members: &members[s],
         };
-        let groups: Vec<Vec<RoaringBitmap>> = dims
+        let groups: Vec<std::borrow::Cow<'_, [RoaringBitmap]>> = dims
             .iter()
             .zip(&global_groups)
             .map(|((d, _), global)| match global {
-                Some(sets) => sets.clone(),
-                None => scope_groups(&rows, *d),
+                Some(sets) => std::borrow::Cow::Borrowed(sets.as_slice()),
+                None => std::borrow::Cow::Owned(scope_groups(rows, *d)),
             })
             .collect();
-        // Metrics share populations (most are "hours >= 12"): evaluate each once per scope.
-        let mut memo: HashMap<String, RoaringBitmap> = HashMap::new();
+        // Populations and outcomes are kept per scope between queries (most metrics share
+        // "hours >= 12"); an activity at the scope drops them.
+        let memo = &mut sets[s];
         for (m, metric) in set.metrics.iter().enumerate() {
+            let rule = Rule::of(metric);
             let mut eval = |cond: &Cond| -> RoaringBitmap {
-                let key = format!("{cond:?}|{:?}|{:?}", metric.window, metric.attribution);
+                let key = format!("{cond:?}|{rule:?}");
                 memo.entry(key)
-                    .or_insert_with(|| evaluator.eval(cond, metric, &scope))
+                    .or_insert_with(|| CachedSet {
+                        set: evaluator.eval(cond, rule, &scope),
+                        cond: cond.clone(),
+                        rule,
+                    })
+                    .set
                     .clone()
             };
             let population = eval(&metric.population);
@@ -706,6 +779,9 @@ pub(crate) fn compute(snapshot: &Snapshot, set: &MetricSet, query: &Query) -> Co
             }
         }
     }
+    let scopes = defs.clone();
+    year_cache.global = std::mem::take(&mut evaluator.global);
+    drop(cache);
     let equations = crate::suppression::equations(snapshot, &scopes, &dims, &cells);
     Computed {
         scopes,

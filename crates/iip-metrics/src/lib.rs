@@ -6,6 +6,7 @@
 //! Raw counts never cross the crate boundary: the only public output is [`Report`], whose
 //! rows have been through [`suppression`] (primary and complementary).
 
+mod cache;
 pub mod definition;
 mod engine;
 pub mod expr;

@@ -10,11 +10,14 @@
 //! is computed per query.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Mutex, PoisonError};
 
 use iip_domain::facts::{ActivityFact, AssessmentFact, FactSink, MilestoneFact, OrgNode, ParticipantFact};
 use iip_domain::{Level, ProgramYear, Sector, groups};
 use iip_framework::Framework;
+
+use crate::cache::EngineCache;
+use crate::engine;
 
 pub(crate) const NO_DAY: i32 = i32::MAX;
 
@@ -134,7 +137,7 @@ pub struct Snapshot {
     pub(crate) latest_day: Option<i32>,
     pub orphans: Orphans,
     pub(crate) activity_count: u64,
-    years: Mutex<HashMap<i32, Arc<YearAgg>>>,
+    pub(crate) cache: Mutex<EngineCache>,
 }
 
 impl Snapshot {
@@ -175,13 +178,8 @@ impl Snapshot {
         self.elements.iter().position(|e| e == element).map(|i| i as u8)
     }
 
-    /// The per-record totals of a program year, computed once and then kept current.
-    pub(crate) fn year(&self, year: ProgramYear) -> Arc<YearAgg> {
-        let key = year.first_day().year();
-        let mut years = self.years.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Some(agg) = years.get(&key) {
-            return Arc::clone(agg);
-        }
+    /// The per-record totals of a program year (the engine's cache keeps them current).
+    pub(crate) fn year_totals(&self, year: ProgramYear) -> YearAgg {
         let (first, last) = (year.first_day().day_number(), year.last_day().day_number());
         let mut agg = YearAgg::default();
         agg.grow(self.records.len());
@@ -192,9 +190,48 @@ impl Snapshot {
                 }
             }
         }
-        let agg = Arc::new(agg);
-        years.insert(key, Arc::clone(&agg));
         agg
+    }
+
+    /// Runs `update` on the engine's cache with the snapshot readable beside it.
+    fn with_cache(&mut self, update: impl FnOnce(&Snapshot, &mut EngineCache)) {
+        let mut cache = std::mem::take(self.cache.get_mut().unwrap_or_else(PoisonError::into_inner));
+        update(self, &mut cache);
+        *self.cache.get_mut().unwrap_or_else(PoisonError::into_inner) = cache;
+    }
+
+    /// A milestone or assessment arrived for `person`.
+    fn outcome_changed(&mut self, person: u32) {
+        if self
+            .cache
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .years
+            .is_empty()
+        {
+            return; // nothing computed yet (the snapshot is being built)
+        }
+        self.recheck_person(person);
+        self.cache
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner)
+            .drop_scope_outcomes();
+    }
+
+    /// Re-tests one person in every scope-independent cached set.
+    fn recheck_person(&mut self, person: u32) {
+        self.with_cache(|snapshot, cache| {
+            for (start, year) in cache.years.iter_mut() {
+                let program_year = ProgramYear::starting(*start);
+                for cached in year.global.values_mut() {
+                    if engine::recheck(snapshot, program_year, cached, person) {
+                        cached.set.insert(person);
+                    } else {
+                        cached.set.remove(person);
+                    }
+                }
+            }
+        });
     }
 
     /// Children lists and parent indices, recomputed whenever the organization set changes.
@@ -267,14 +304,32 @@ impl Snapshot {
     fn add_activity_to(&mut self, record: u32, act: Act) {
         self.records[record as usize].activities.push(act);
         self.activity_count += 1;
-        self.latest_day = Some(self.latest_day.map_or(act.day, |d| d.max(act.day)));
-        let years = self.years.get_mut().unwrap_or_else(PoisonError::into_inner);
-        for (start, agg) in years.iter_mut() {
-            let year = ProgramYear::starting(*start);
-            if (year.first_day().day_number()..=year.last_day().day_number()).contains(&act.day) {
-                Arc::make_mut(agg).add(record as usize, act);
+        let latest = self.latest_day.map_or(act.day, |d| d.max(act.day));
+        let moved = self.latest_day != Some(latest);
+        self.latest_day = Some(latest);
+        let org = self.records[record as usize].org;
+        self.with_cache(|snapshot, cache| {
+            if moved {
+                cache.drop_exits();
             }
-        }
+            for (start, year) in cache.years.iter_mut() {
+                let program_year = ProgramYear::starting(*start);
+                let days = program_year.first_day().day_number()..=program_year.last_day().day_number();
+                if !days.contains(&act.day) {
+                    continue;
+                }
+                year.agg.add(record as usize, act);
+                let Some(scopes) = year.scopes.as_mut() else { continue };
+                let row = engine::activity_row(snapshot, record, act.day, act.program, act.hundredths);
+                for s in 0..scopes.defs.len() {
+                    if scopes.members[s].get(org as usize).copied().unwrap_or(false) {
+                        engine::add_row(&mut scopes.lists[s], row);
+                        scopes.served[s].insert(row.person);
+                        scopes.sets[s].clear();
+                    }
+                }
+            }
+        });
     }
 }
 
@@ -303,6 +358,7 @@ impl FactSink for Snapshot {
             }
         }
         self.resolve_parents();
+        self.cache.get_mut().unwrap_or_else(PoisonError::into_inner).clear();
     }
 
     fn participant(&mut self, participant: ParticipantFact) {
@@ -333,6 +389,10 @@ impl FactSink for Snapshot {
                 to.records.push(r);
                 to.milestones.extend(mine);
                 to.assessments.extend(mine_a);
+                // Two people's figures changed everywhere: start the cache afresh.
+                self.cache.get_mut().unwrap_or_else(PoisonError::into_inner).clear();
+            } else {
+                self.recheck_person(person);
             }
             return;
         }
@@ -346,6 +406,7 @@ impl FactSink for Snapshot {
         });
         self.orgs[org as usize].records.push(r);
         self.persons[person as usize].records.push(r);
+        self.recheck_person(person);
     }
 
     fn activity(&mut self, activity: ActivityFact) {
@@ -376,6 +437,7 @@ impl FactSink for Snapshot {
             element,
             record: r,
         });
+        self.outcome_changed(person);
     }
 
     fn assessment(&mut self, assessment: AssessmentFact) {
@@ -398,6 +460,7 @@ impl FactSink for Snapshot {
             score: assessment.score,
             record: r,
         });
+        self.outcome_changed(person);
     }
 }
 
@@ -420,7 +483,7 @@ impl Clone for Snapshot {
             latest_day: self.latest_day,
             orphans: self.orphans,
             activity_count: self.activity_count,
-            years: Mutex::new(HashMap::new()),
+            cache: Mutex::new(EngineCache::default()),
         }
     }
 }

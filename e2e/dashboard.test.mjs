@@ -98,3 +98,29 @@ test('framework page lists the eight elements in English and Spanish', async () 
   await assertAccessible(page);
   assert.deepEqual(problems, []);
 });
+
+test('metrics page: pick a metric, a scope and a breakdown', async () => {
+  const { page, problems } = await openPage();
+  await page.goto(`${baseUrl}metrics`);
+  await page.getByLabel('Metric', { exact: true }).selectOption('element.civic');
+  await page.getByLabel('Scope', { exact: true }).selectOption('south-bay');
+  await page.getByLabel('Breakdown', { exact: true }).selectOption('gender');
+  await page.getByRole('button', { name: 'Show' }).click();
+  await page.waitForURL(/metric=element.civic.*scope=south-bay.*by=gender/);
+  assert.match(await page.locator('h1').innerText(), /Civic engagement milestone/);
+  const groups = await page.locator('table.metrics tbody th').allInnerTexts();
+  assert.equal(groups[0], 'All');
+  assert.ok(groups.includes('female') && groups.includes('male'), `groups: ${groups}`);
+  assert.equal(await page.getByRole('img', { name: /Civic engagement milestone/ }).count(), 1);
+  for (const cell of await page.locator('table td').allInnerTexts()) {
+    const n = Number(cell.trim());
+    if (cell.trim() !== '' && Number.isInteger(n)) assert.ok(n === 0 || n >= 10, `small count shown: ${cell}`);
+  }
+  await page.screenshot({ path: join(root, 'target', 'e2e', 'metrics.png'), fullPage: true });
+  await assertAccessible(page);
+  const json = await page.request.get(`${baseUrl}api/metrics?metric=element.civic&scope=south-bay&by=gender`);
+  assert.equal(json.status(), 200);
+  const report = await json.json();
+  assert.ok(report.rows.every((r) => r.scope_id === 'south-bay'));
+  assert.deepEqual(problems, []);
+});

@@ -162,6 +162,130 @@ fn demo_prepares_a_database_and_serve_answers_over_http() {
         stream.read_to_string(&mut response).expect("read");
         assert!(response.starts_with("HTTP/1.1 200"), "{path}: {response}");
     }
+
+    // The API and the CLI give the same numbers for the same question (the CLI reading the
+    // shipped definitions from disk, the server its built-in copy).
+    let query = "year=2024-25&metric=participants,element.civic,days_to_first_milestone&by=gender,age_group";
+    let mut stream = std::net::TcpStream::connect(&address).expect("connect");
+    write!(
+        stream,
+        "GET /api/metrics?{query} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    let body = response.split_once("\r\n\r\n").map(|(_, b)| b).expect("body");
+    let api: serde_json::Value = serde_json::from_str(body).expect("api json");
+    let metrics_dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../metrics");
+    let cli = iip(&[
+        "report",
+        "--db",
+        db.to_str().expect("utf-8"),
+        "--year",
+        "2024-25",
+        "--metrics",
+        metrics_dir,
+        "--metric",
+        "participants,element.civic,days_to_first_milestone",
+        "--by",
+        "gender,age_group",
+        "--format",
+        "json",
+    ]);
+    assert!(cli.status.success(), "{}", text(&cli.stderr));
+    let cli: serde_json::Value = serde_json::from_slice(&cli.stdout).expect("cli json");
+    assert_eq!(api["rows"], cli["rows"]);
+    assert!(
+        api["rows"].as_array().is_some_and(|rows| rows.len() > 100),
+        "a real breakdown"
+    );
     let _ = child.kill();
     let _ = child.wait();
+}
+
+#[test]
+fn report_breaks_down_and_refuses_a_broken_definition_with_its_position() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let package = dir.path().join("package");
+    let db = dir.path().join("t.db");
+    let generate = iip(&[
+        "generate",
+        "--participants",
+        "400",
+        "--seed",
+        "3",
+        "--out",
+        package.to_str().expect("utf-8"),
+    ]);
+    assert!(generate.status.success(), "{}", text(&generate.stderr));
+    let import = iip(&[
+        "import",
+        "--db",
+        db.to_str().expect("utf-8"),
+        package.to_str().expect("utf-8"),
+    ]);
+    assert!(import.status.success(), "{}", text(&import.stderr));
+
+    let csv = iip(&[
+        "report",
+        "--db",
+        db.to_str().expect("utf-8"),
+        "--year",
+        "2024-25",
+        "--metric",
+        "element.civic",
+        "--by",
+        "gender",
+        "--scope",
+        "ca",
+        "--format",
+        "csv",
+    ]);
+    assert!(csv.status.success(), "{}", text(&csv.stderr));
+    let out = text(&csv.stdout);
+    let mut lines = out.lines();
+    assert_eq!(
+        lines.next(),
+        Some("scope_id,metric,gender,numerator,denominator,rate,suppressed")
+    );
+    let groups: Vec<&str> = lines.map(|l| l.split(',').nth(2).expect("gender column")).collect();
+    assert_eq!(groups.first(), Some(&"all"));
+    assert!(groups.contains(&"female") && groups.contains(&"male"), "{out}");
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "version = \"x\"\n\n[[metric]]\nid = \"m\"\nname = { en = \"M\", es = \"M\" }\n\
+         description = { en = \"M\", es = \"M\" }\nkind = \"count\"\npopulation = \"hours >= 12 and\"\n",
+    )
+    .expect("write");
+    let refused = iip(&[
+        "report",
+        "--db",
+        db.to_str().expect("utf-8"),
+        "--year",
+        "2024-25",
+        "--metrics",
+        bad.to_str().expect("utf-8"),
+    ]);
+    assert!(!refused.status.success());
+    let message = text(&refused.stderr);
+    assert!(message.contains("bad.toml:8:30: expected a condition"), "{message}");
+
+    let by = iip(&[
+        "report",
+        "--db",
+        db.to_str().expect("utf-8"),
+        "--year",
+        "2024-25",
+        "--by",
+        "shoe_size",
+    ]);
+    assert!(!by.status.success());
+    assert!(
+        text(&by.stderr).contains("\"shoe_size\" is not a breakdown"),
+        "{}",
+        text(&by.stderr)
+    );
 }

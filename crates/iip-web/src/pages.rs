@@ -284,7 +284,7 @@ pub async fn metrics<S: Store>(
     let groups: Vec<GroupView> = full
         .scope(&scope)
         .map(|row| GroupView {
-            label: if row.groups.0.is_empty() {
+            label: if row.groups.is_total() {
                 "All".to_owned()
             } else {
                 row.groups

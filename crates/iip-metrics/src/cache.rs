@@ -8,7 +8,7 @@
 //!   window; a barrier).
 //!
 //! An activity updates the totals and the lists of the scopes containing its organization,
-//! and drops those scopes' evaluated sets. A milestone or assessment re-tests its person in
+//! and re-tests its person in those scopes' evaluated sets. A milestone or assessment re-tests its person in
 //! every scope-independent set and drops per-scope outcome sets. A changed organization tree
 //! or a person's records merging (a new person_key) clears everything.
 

@@ -457,6 +457,22 @@ impl<'a> Evaluator<'a> {
         }
     }
 
+    /// `eval` for one person of a scope: the same rules, person by person.
+    pub fn holds(&self, cond: &Cond, rule: Rule, row: &Row, members: &[bool]) -> bool {
+        match cond {
+            Cond::True => true,
+            Cond::And(a, b) => self.holds(a, rule, row, members) && self.holds(b, rule, row, members),
+            Cond::Or(a, b) => self.holds(a, rule, row, members) || self.holds(b, rule, row, members),
+            Cond::Not(a) => !self.holds(a, rule, row, members),
+            Cond::Hours(op, n) => op.holds(u64::from(row.hundredths), *n),
+            Cond::Program(mask) => row.programs & mask != 0,
+            Cond::Exited => self.exited(row.person, members, self.snapshot.latest_day.unwrap_or(NO_DAY)),
+            Cond::Barrier(_) => self.person_outcome(cond, Rule::ANYWHERE, row.person, NO_DAY, &[]),
+            outcome if Self::scope_independent(rule) => self.person_outcome(outcome, rule, row.person, NO_DAY, &[]),
+            outcome => self.person_outcome(outcome, rule, row.person, row.first_day, members),
+        }
+    }
+
     /// Whether the person's period of participation at the scope ended in the year: a day of
     /// activity in the year followed by 90 days without any, all before the data's latest day.
     fn exited(&self, person: u32, members: &[bool], latest: i32) -> bool {
@@ -626,10 +642,16 @@ pub(crate) fn build_scopes(snapshot: &Snapshot, agg: &YearAgg) -> ScopeCache {
 }
 
 /// Adds one record's contribution to a scope's sorted list (an activity arrived).
-pub(crate) fn add_row(list: &mut Vec<Row>, row: Row) {
+pub(crate) fn add_row(list: &mut Vec<Row>, row: Row) -> Row {
     match list.binary_search_by_key(&row.person, |r| r.person) {
-        Ok(i) => combine(&mut list[i], &row),
-        Err(i) => list.insert(i, row),
+        Ok(i) => {
+            combine(&mut list[i], &row);
+            list[i]
+        }
+        Err(i) => {
+            list.insert(i, row);
+            row
+        }
     }
 }
 
@@ -643,6 +665,17 @@ pub(crate) fn activity_row(snapshot: &Snapshot, record: u32, day: i32, program: 
         sectors: 1 << snapshot.orgs[r.org as usize].sector as u8,
         first_day: day,
     }
+}
+
+/// Whether the person of `row` belongs to a cached per-scope set, after their row changed.
+pub(crate) fn recheck_in_scope(
+    snapshot: &Snapshot,
+    year: ProgramYear,
+    cached: &CachedSet,
+    row: &Row,
+    members: &[bool],
+) -> bool {
+    Evaluator::new(snapshot, year, HashMap::new()).holds(&cached.cond, cached.rule, row, members)
 }
 
 /// Whether a person belongs to a cached scope-independent set, after their facts changed.

@@ -322,10 +322,18 @@ impl Snapshot {
                 let Some(scopes) = year.scopes.as_mut() else { continue };
                 let row = engine::activity_row(snapshot, record, act.day, act.program, act.hundredths);
                 for s in 0..scopes.defs.len() {
-                    if scopes.members[s].get(org as usize).copied().unwrap_or(false) {
-                        engine::add_row(&mut scopes.lists[s], row);
-                        scopes.served[s].insert(row.person);
-                        scopes.sets[s].clear();
+                    if !scopes.members[s].get(org as usize).copied().unwrap_or(false) {
+                        continue;
+                    }
+                    let updated = engine::add_row(&mut scopes.lists[s], row);
+                    scopes.served[s].insert(row.person);
+                    // Only this person's row changed: re-test them in the scope's sets.
+                    for cached in scopes.sets[s].values_mut() {
+                        if engine::recheck_in_scope(snapshot, program_year, cached, &updated, &scopes.members[s]) {
+                            cached.set.insert(row.person);
+                        } else {
+                            cached.set.remove(row.person);
+                        }
                     }
                 }
             }

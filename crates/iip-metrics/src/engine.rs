@@ -726,6 +726,14 @@ pub(crate) fn compute(snapshot: &Snapshot, set: &MetricSet, query: &Query) -> Co
                 None => std::borrow::Cow::Owned(scope_groups(rows, *d)),
             })
             .collect();
+        // Cross groups of two breakdowns, once per scope (not once per metric).
+        let crosses: Vec<Vec<RoaringBitmap>> = match groups.as_slice() {
+            [first, second] => first
+                .iter()
+                .map(|g1| second.iter().map(|g2| g1 & g2).collect())
+                .collect(),
+            _ => Vec::new(),
+        };
         // Populations and outcomes are kept per scope between queries (most metrics share
         // "hours >= 12"); an activity at the scope drops them.
         let memo = &mut sets[s];
@@ -802,10 +810,9 @@ pub(crate) fn compute(snapshot: &Snapshot, set: &MetricSet, query: &Query) -> Co
                     for (w, g) in second.iter().enumerate() {
                         push([ALL, w as u16], Some(g));
                     }
-                    for (v, g1) in first.iter().enumerate() {
-                        for (w, g2) in second.iter().enumerate() {
-                            let both = g1 & g2;
-                            push([v as u16, w as u16], Some(&both));
+                    for (v, row) in crosses.iter().enumerate() {
+                        for (w, both) in row.iter().enumerate() {
+                            push([v as u16, w as u16], Some(both));
                         }
                     }
                 }

@@ -258,8 +258,9 @@ fn protect_each_equation(cells: &mut [Cell], equations: &Equations) {
 }
 
 /// Systems larger than this many masked figures are not solved exactly (the per-equation
-/// rules still hold for them); real reports stay far below it per metric.
-const MAX_SYSTEM: usize = 600;
+/// rules still hold for them). A two-way breakdown of one metric over every scope of a
+/// generated region makes systems of about 1 000 unknowns.
+const MAX_SYSTEM: usize = 20_000;
 
 fn find(parent: &mut [usize], mut x: usize) -> usize {
     while parent[x] != x {
@@ -306,19 +307,29 @@ fn determined_by_system(cells: &[Cell], equations: &Equations) -> Vec<usize> {
             continue;
         }
         let column: HashMap<usize, usize> = unknowns.iter().enumerate().map(|(i, &c)| (c, i)).collect();
-        let mut matrix: Vec<Vec<f64>> = component_rows
+        let equations: Vec<SparseRow> = component_rows
             .iter()
             .map(|&r| {
-                let mut row = vec![0.0; unknowns.len()];
+                let mut row: SparseRow = Vec::new();
                 for (k, &c) in rows[r].iter().enumerate() {
                     if let Some(&j) = column.get(&c) {
-                        row[j] += if k == 0 { 1.0 } else { -1.0 };
+                        row.push((j, if k == 0 { 1.0 } else { -1.0 }));
                     }
                 }
+                row.sort_by_key(|e| e.0);
+                row.dedup_by(|later, kept| {
+                    if later.0 == kept.0 {
+                        kept.1 += later.1;
+                        true
+                    } else {
+                        false
+                    }
+                });
+                row.retain(|e| e.1.abs() > EPS);
                 row
             })
             .collect();
-        for j in reduced_pivots_alone(&mut matrix, unknowns.len()) {
+        for j in pinned_unknowns(equations) {
             determined.push(unknowns[j]);
         }
     }
@@ -326,43 +337,80 @@ fn determined_by_system(cells: &[Cell], equations: &Equations) -> Vec<usize> {
     determined
 }
 
-/// Brings `matrix` to reduced row echelon form and returns the columns whose pivot row has no
-/// other non-zero entry: the unknowns the system pins down.
-fn reduced_pivots_alone(matrix: &mut [Vec<f64>], columns: usize) -> Vec<usize> {
-    const EPS: f64 = 1e-9;
-    let mut pivot_row = 0;
-    let mut pivots = Vec::new();
-    for col in 0..columns {
-        if pivot_row == matrix.len() {
-            break;
-        }
-        let Some(best) = (pivot_row..matrix.len())
-            .filter(|&r| matrix[r][col].abs() > EPS)
-            .max_by(|&a, &b| matrix[a][col].abs().total_cmp(&matrix[b][col].abs()))
-        else {
-            continue;
+const EPS: f64 = 1e-9;
+
+/// A sparse equation over the unknowns: `(column, coefficient)`, sorted by column.
+type SparseRow = Vec<(usize, f64)>;
+
+/// `a - factor * b`, both sorted.
+fn subtract(a: &SparseRow, factor: f64, b: &SparseRow) -> SparseRow {
+    let mut out = Vec::with_capacity(a.len() + b.len());
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() || j < b.len() {
+        let take = match (a.get(i), b.get(j)) {
+            (Some(x), Some(y)) if x.0 == y.0 => {
+                i += 1;
+                j += 1;
+                (x.0, x.1 - factor * y.1)
+            }
+            (Some(x), Some(y)) if x.0 < y.0 => {
+                i += 1;
+                *x
+            }
+            (Some(x), None) => {
+                i += 1;
+                *x
+            }
+            (_, Some(y)) => {
+                j += 1;
+                (y.0, -factor * y.1)
+            }
+            (None, None) => break,
         };
-        matrix.swap(pivot_row, best);
-        let scale = matrix[pivot_row][col];
-        for value in matrix[pivot_row].iter_mut() {
-            *value /= scale;
+        if take.1.abs() > EPS {
+            out.push(take);
         }
-        let pivot = matrix[pivot_row].clone();
-        for (r, row) in matrix.iter_mut().enumerate() {
-            let factor = row[col];
-            if r != pivot_row && factor.abs() > EPS {
-                for (value, p) in row.iter_mut().zip(&pivot) {
-                    *value -= factor * p;
-                }
+    }
+    out
+}
+
+fn coefficient(row: &SparseRow, column: usize) -> Option<f64> {
+    row.binary_search_by_key(&column, |e| e.0).ok().map(|i| row[i].1)
+}
+
+/// Gauss–Jordan elimination on sparse rows, keeping every pivot row fully reduced; returns
+/// the unknowns whose pivot row has no other entry: the values the system pins down.
+#[inline(never)]
+fn pinned_unknowns(equations: Vec<SparseRow>) -> Vec<usize> {
+    let mut pivots: Vec<(usize, SparseRow)> = Vec::new(); // (pivot column, row)
+    let mut pivot_of: HashMap<usize, usize> = HashMap::new(); // column -> index in pivots
+    for mut row in equations {
+        // Reduce by the existing pivots (they are reduced, so one pass suffices).
+        let hits: Vec<usize> = row.iter().filter_map(|e| pivot_of.get(&e.0).copied()).collect();
+        for p in hits {
+            let (column, ref pivot_row) = pivots[p];
+            if let Some(factor) = coefficient(&row, column) {
+                row = subtract(&row, factor, pivot_row);
             }
         }
-        pivots.push((pivot_row, col));
-        pivot_row += 1;
+        let Some(&(column, lead)) = row.iter().max_by(|a, b| a.1.abs().total_cmp(&b.1.abs())) else {
+            continue; // dependent on the rows before
+        };
+        for entry in &mut row {
+            entry.1 /= lead;
+        }
+        for (_, other) in pivots.iter_mut() {
+            if let Some(factor) = coefficient(other, column) {
+                *other = subtract(other, factor, &row);
+            }
+        }
+        pivot_of.insert(column, pivots.len());
+        pivots.push((column, row));
     }
     pivots
         .into_iter()
-        .filter(|&(r, col)| matrix[r].iter().enumerate().all(|(j, v)| j == col || v.abs() <= EPS))
-        .map(|(_, col)| col)
+        .filter(|(_, row)| row.len() == 1)
+        .map(|(column, _)| column)
         .collect()
 }
 

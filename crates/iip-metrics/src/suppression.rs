@@ -199,12 +199,22 @@ pub(crate) fn suppress(cells: &mut [Cell], equations: &Equations) {
             break;
         }
         let mut widened = false;
-        for cell in determined {
+        for (cell, component) in determined {
+            // Prefer a neighbour in the cell's own equations; when those are all masked
+            // already, the value is pinned by shown figures further away in its system:
+            // give up the smallest of those.
             let pick = equations
                 .iter()
                 .filter(|eq| eq.contains(&cell))
                 .filter_map(|eq| pick_complement(cells, eq))
-                .min_by_key(|&c| (cells[c].size(), c));
+                .min_by_key(|&c| (cells[c].size(), c))
+                .or_else(|| {
+                    component
+                        .iter()
+                        .flat_map(|&e| equations[e].iter().copied())
+                        .filter(|&c| !cells[c].masked && cells[c].size() > 0)
+                        .min_by_key(|&c| (cells[c].size(), c))
+                });
             if let Some(c) = pick {
                 cells[c].masked = true;
                 widened = true;
@@ -272,11 +282,12 @@ fn find(parent: &mut [usize], mut x: usize) -> usize {
 
 /// Masked cells whose value follows from the equations taken together (Gaussian elimination
 /// over the masked unknowns, component by component).
-fn determined_by_system(cells: &[Cell], equations: &Equations) -> Vec<usize> {
+fn determined_by_system(cells: &[Cell], equations: &Equations) -> Vec<(usize, Vec<usize>)> {
     // Connected components of masked cells, linked by shared equations.
     let mut parent: Vec<usize> = (0..cells.len()).collect();
     let mut rows: Vec<&Vec<usize>> = Vec::new();
-    for eq in equations {
+    let mut row_equation: Vec<usize> = Vec::new();
+    for (e, eq) in equations.iter().enumerate() {
         let mut masked = eq.iter().copied().filter(|&c| cells[c].masked);
         let Some(first) = masked.next() else { continue };
         for other in masked {
@@ -286,6 +297,7 @@ fn determined_by_system(cells: &[Cell], equations: &Equations) -> Vec<usize> {
             }
         }
         rows.push(eq);
+        row_equation.push(e);
     }
     let mut components: HashMap<usize, (Vec<usize>, Vec<usize>)> = HashMap::new();
     for c in (0..cells.len()).filter(|&c| cells[c].masked) {
@@ -329,11 +341,16 @@ fn determined_by_system(cells: &[Cell], equations: &Equations) -> Vec<usize> {
                 row
             })
             .collect();
-        for j in pinned_unknowns(equations) {
-            determined.push(unknowns[j]);
+        let pinned = pinned_unknowns(equations);
+        if pinned.is_empty() {
+            continue;
+        }
+        let component_equations: Vec<usize> = component_rows.iter().map(|&r| row_equation[r]).collect();
+        for j in pinned {
+            determined.push((unknowns[j], component_equations.clone()));
         }
     }
-    determined.sort_unstable();
+    determined.sort_unstable_by_key(|d| d.0);
     determined
 }
 
@@ -448,7 +465,11 @@ mod tests {
         for c in [1, 2, 4] {
             cells[c].masked = true;
         }
-        assert_eq!(determined_by_system(&cells, &equations), vec![1, 2, 4]);
+        let determined: Vec<usize> = determined_by_system(&cells, &equations)
+            .into_iter()
+            .map(|d| d.0)
+            .collect();
+        assert_eq!(determined, vec![1, 2, 4]);
         suppress(&mut cells, &equations);
         assert!(determined_by_system(&cells, &equations).is_empty());
     }

@@ -189,12 +189,23 @@ pub(crate) fn suppress(cells: &mut [Cell], equations: &Equations) {
     for cell in cells.iter_mut() {
         cell.masked = cell.is_small(cell.num) || cell.den.is_some_and(|d| cell.is_small(d));
     }
+    // Components of the system that may have changed since they were last solved: all of
+    // them at first, then those holding a figure masked in the round before.
+    let mut focus: Option<Vec<bool>> = None;
     loop {
+        let before: Vec<bool> = cells.iter().map(|c| c.masked).collect();
         protect_each_equation(cells, equations);
         // One equation at a time is not enough: several together can pin a value (two
         // unknowns, two independent equations). Solve them as a system and, for every masked
         // figure it determines, give up one more figure beside it; then check again.
-        let determined = determined_by_system(cells, equations);
+        let changed_since: Option<Vec<bool>> = focus.take().map(|mut f| {
+            for (c, was) in before.iter().enumerate() {
+                f[c] |= cells[c].masked != *was;
+            }
+            f
+        });
+        let determined = determined_by_system(cells, equations, changed_since.as_deref());
+        let before: Vec<bool> = cells.iter().map(|c| c.masked).collect();
         if determined.is_empty() {
             break;
         }
@@ -223,6 +234,7 @@ pub(crate) fn suppress(cells: &mut [Cell], equations: &Equations) {
         if !widened {
             break;
         }
+        focus = Some(cells.iter().zip(&before).map(|(c, was)| c.masked != *was).collect());
     }
 }
 
@@ -282,7 +294,9 @@ fn find(parent: &mut [usize], mut x: usize) -> usize {
 
 /// Masked cells whose value follows from the equations taken together (Gaussian elimination
 /// over the masked unknowns, component by component).
-fn determined_by_system(cells: &[Cell], equations: &Equations) -> Vec<(usize, Vec<usize>)> {
+/// With `focus`, only components holding a cell marked in it are solved (the others were
+/// solved before and have not changed).
+fn determined_by_system(cells: &[Cell], equations: &Equations, focus: Option<&[bool]>) -> Vec<(usize, Vec<usize>)> {
     // Connected components of masked cells, linked by shared equations.
     let mut parent: Vec<usize> = (0..cells.len()).collect();
     let mut rows: Vec<&Vec<usize>> = Vec::new();
@@ -316,6 +330,11 @@ fn determined_by_system(cells: &[Cell], equations: &Equations) -> Vec<(usize, Ve
     let mut determined = Vec::new();
     for (unknowns, component_rows) in components.into_values() {
         if unknowns.len() > MAX_SYSTEM || component_rows.is_empty() {
+            continue;
+        }
+        if let Some(focus) = focus
+            && !unknowns.iter().any(|&c| focus[c])
+        {
             continue;
         }
         let column: HashMap<usize, usize> = unknowns.iter().enumerate().map(|(i, &c)| (c, i)).collect();
@@ -465,13 +484,13 @@ mod tests {
         for c in [1, 2, 4] {
             cells[c].masked = true;
         }
-        let determined: Vec<usize> = determined_by_system(&cells, &equations)
+        let determined: Vec<usize> = determined_by_system(&cells, &equations, None)
             .into_iter()
             .map(|d| d.0)
             .collect();
         assert_eq!(determined, vec![1, 2, 4]);
         suppress(&mut cells, &equations);
-        assert!(determined_by_system(&cells, &equations).is_empty());
+        assert!(determined_by_system(&cells, &equations, None).is_empty());
     }
 
     fn cell(num: u64) -> Cell {

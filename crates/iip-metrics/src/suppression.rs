@@ -327,16 +327,15 @@ fn determined_by_system(cells: &[Cell], equations: &Equations, focus: Option<&[b
             component.1.push(r);
         }
     }
-    let mut determined = Vec::new();
-    for (unknowns, component_rows) in components.into_values() {
-        if unknowns.len() > MAX_SYSTEM || component_rows.is_empty() {
-            continue;
-        }
-        if let Some(focus) = focus
-            && !unknowns.iter().any(|&c| focus[c])
-        {
-            continue;
-        }
+    let work: Vec<(Vec<usize>, Vec<usize>)> = components
+        .into_values()
+        .filter(|(unknowns, component_rows)| {
+            unknowns.len() <= MAX_SYSTEM
+                && !component_rows.is_empty()
+                && focus.is_none_or(|focus| unknowns.iter().any(|&c| focus[c]))
+        })
+        .collect();
+    let solve = |(unknowns, component_rows): &(Vec<usize>, Vec<usize>)| -> Vec<(usize, Vec<usize>)> {
         let column: HashMap<usize, usize> = unknowns.iter().enumerate().map(|(i, &c)| (c, i)).collect();
         let equations: Vec<SparseRow> = component_rows
             .iter()
@@ -362,13 +361,28 @@ fn determined_by_system(cells: &[Cell], equations: &Equations, focus: Option<&[b
             .collect();
         let pinned = pinned_unknowns(equations);
         if pinned.is_empty() {
-            continue;
+            return Vec::new();
         }
         let component_equations: Vec<usize> = component_rows.iter().map(|&r| row_equation[r]).collect();
-        for j in pinned {
-            determined.push((unknowns[j], component_equations.clone()));
-        }
-    }
+        pinned
+            .into_iter()
+            .map(|j| (unknowns[j], component_equations.clone()))
+            .collect()
+    };
+    // Components are independent: large systems are shared between two threads.
+    let size: usize = work.iter().map(|w| w.0.len()).sum();
+    let mut determined: Vec<(usize, Vec<usize>)> = if size > 2_000 && work.len() > 1 {
+        let (left, right) = work.split_at(work.len() / 2);
+        std::thread::scope(|scope| {
+            let other = scope.spawn(|| left.iter().flat_map(solve).collect::<Vec<_>>());
+            let mut mine: Vec<_> = right.iter().flat_map(solve).collect();
+            // A panic in the other half must not pass for "nothing determined".
+            mine.extend(other.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)));
+            mine
+        })
+    } else {
+        work.iter().flat_map(solve).collect()
+    };
     determined.sort_unstable_by_key(|d| d.0);
     determined
 }

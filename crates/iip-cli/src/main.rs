@@ -41,6 +41,9 @@ enum Command {
     Serve(commands::serve::Args),
     /// Generate a demo package, import it into a fresh database and serve it.
     Demo(commands::demo::Args),
+    /// Funding-formula simulator: allocations by a formula next to a baseline.
+    #[command(subcommand)]
+    Funding(commands::funding::Command),
     /// Time the metrics engine on a store (see docs/benchmarks.md).
     #[command(hide = true)]
     BenchEngine(commands::bench_engine::Args),
@@ -63,6 +66,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => commands::serve::run(args).await,
             Command::Demo(args) => commands::demo::run(args).await,
             Command::BenchEngine(args) => commands::bench_engine::run(args).await,
+            Command::Funding(command) => commands::funding::run(command).await,
         }
     });
     match result {

@@ -289,3 +289,103 @@ fn report_breaks_down_and_refuses_a_broken_definition_with_its_position() {
         text(&by.stderr)
     );
 }
+
+#[test]
+fn funding_simulates_a_baseline_and_an_integration_formula_to_the_cent() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let package = dir.path().join("package");
+    let db = dir.path().join("t.db");
+    let need = dir.path().join("need.csv");
+    let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+    let db_s = db.to_str().expect("utf-8");
+    assert!(
+        iip(&[
+            "generate",
+            "--participants",
+            "2000",
+            "--seed",
+            "9",
+            "--out",
+            package.to_str().expect("utf-8")
+        ])
+        .status
+        .success()
+    );
+    assert!(
+        iip(&["import", "--db", db_s, package.to_str().expect("utf-8")])
+            .status
+            .success()
+    );
+    let made = iip(&[
+        "funding",
+        "need",
+        "--db",
+        db_s,
+        "--year",
+        "2024-25",
+        "--out",
+        need.to_str().expect("utf-8"),
+    ]);
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    let csv = iip(&[
+        "funding",
+        "simulate",
+        "--db",
+        db_s,
+        "--year",
+        "2024-25",
+        "--need",
+        need.to_str().expect("utf-8"),
+        "--formula",
+        &format!("{root}/funding/integration.toml"),
+        "--baseline",
+        &format!("{root}/funding/baseline.toml"),
+        "--format",
+        "csv",
+    ]);
+    assert!(csv.status.success(), "{}", text(&csv.stderr));
+    let out = text(&csv.stdout);
+    let cents = |field: &str| -> i64 {
+        let (whole, frac) = field.split_once('.').expect("dollars.cents");
+        whole.parse::<i64>().expect("dollars") * 100 + frac.parse::<i64>().expect("cents")
+    };
+    let rows: Vec<Vec<&str>> = out.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    assert!(rows.len() >= 2, "{out}");
+    let prior: i64 = rows.iter().map(|r| cents(r[1])).sum();
+    let baseline: i64 = rows.iter().map(|r| cents(r[2])).sum();
+    let allocation: i64 = rows.iter().map(|r| cents(r[3])).sum();
+    // Both formulas share the same budget, 4 % over the prior-year total, to the cent.
+    let budget = (prior as f64 * 1.04).round() as i64;
+    assert_eq!((baseline, allocation), (budget, budget));
+    for r in &rows {
+        assert!(
+            cents(r[3]) >= (cents(r[1]) as f64 * 0.95).ceil() as i64,
+            "hold harmless: {r:?}"
+        );
+    }
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(
+        &bad,
+        "name = \"x\"\nbudget = 10\n[[indicator]]\nneed = \"adults\"\nweight = 0\n",
+    )
+    .expect("write");
+    let refused = iip(&[
+        "funding",
+        "simulate",
+        "--db",
+        db_s,
+        "--year",
+        "2024-25",
+        "--need",
+        need.to_str().expect("utf-8"),
+        "--formula",
+        bad.to_str().expect("utf-8"),
+    ]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("bad.toml:5: an indicator's weight must be positive"),
+        "{}",
+        text(&refused.stderr)
+    );
+}

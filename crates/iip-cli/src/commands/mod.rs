@@ -1,5 +1,6 @@
 pub mod bench_engine;
 pub mod demo;
+pub mod funding;
 pub mod generate;
 pub mod import;
 pub mod report;

@@ -15,6 +15,30 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 
+/// Generates a package of `people` and imports it into `dir/t.db`; returns the database path.
+fn imported_store(dir: &Path, people: &str, seed: &str) -> std::path::PathBuf {
+    let package = dir.join("package");
+    let db = dir.join("t.db");
+    let generate = iip(&[
+        "generate",
+        "--participants",
+        people,
+        "--seed",
+        seed,
+        "--out",
+        package.to_str().expect("utf-8"),
+    ]);
+    assert!(generate.status.success(), "{}", text(&generate.stderr));
+    let import = iip(&[
+        "import",
+        "--db",
+        db.to_str().expect("utf-8"),
+        package.to_str().expect("utf-8"),
+    ]);
+    assert!(import.status.success(), "{}", text(&import.stderr));
+    db
+}
+
 fn report_csv(db: &Path) -> String {
     let out = iip(&[
         "report",
@@ -207,25 +231,7 @@ fn demo_prepares_a_database_and_serve_answers_over_http() {
 #[test]
 fn report_breaks_down_and_refuses_a_broken_definition_with_its_position() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let package = dir.path().join("package");
-    let db = dir.path().join("t.db");
-    let generate = iip(&[
-        "generate",
-        "--participants",
-        "400",
-        "--seed",
-        "3",
-        "--out",
-        package.to_str().expect("utf-8"),
-    ]);
-    assert!(generate.status.success(), "{}", text(&generate.stderr));
-    let import = iip(&[
-        "import",
-        "--db",
-        db.to_str().expect("utf-8"),
-        package.to_str().expect("utf-8"),
-    ]);
-    assert!(import.status.success(), "{}", text(&import.stderr));
+    let db = imported_store(dir.path(), "400", "3");
 
     let csv = iip(&[
         "report",
@@ -293,29 +299,10 @@ fn report_breaks_down_and_refuses_a_broken_definition_with_its_position() {
 #[test]
 fn funding_simulates_a_baseline_and_an_integration_formula_to_the_cent() {
     let dir = tempfile::tempdir().expect("tempdir");
-    let package = dir.path().join("package");
-    let db = dir.path().join("t.db");
+    let db = imported_store(dir.path(), "2000", "9");
     let need = dir.path().join("need.csv");
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
     let db_s = db.to_str().expect("utf-8");
-    assert!(
-        iip(&[
-            "generate",
-            "--participants",
-            "2000",
-            "--seed",
-            "9",
-            "--out",
-            package.to_str().expect("utf-8")
-        ])
-        .status
-        .success()
-    );
-    assert!(
-        iip(&["import", "--db", db_s, package.to_str().expect("utf-8")])
-            .status
-            .success()
-    );
     let made = iip(&[
         "funding",
         "need",

@@ -231,6 +231,15 @@ struct GroupView {
     suppressed: bool,
 }
 
+/// "All" for a total, else the groups joined: "female · 25 34".
+fn group_label(row: &iip_metrics::MetricRow) -> String {
+    if row.groups.is_total() {
+        return "All".to_owned();
+    }
+    let groups: Vec<String> = row.groups.0.iter().map(|(_, g)| g.replace('_', " ")).collect();
+    groups.join(" · ")
+}
+
 /// One metric at one scope, optionally broken down: the explorer of every built-in metric.
 pub async fn metrics<S: Store>(
     State(state): State<Arc<AppState<S>>>,
@@ -284,16 +293,7 @@ pub async fn metrics<S: Store>(
     let groups: Vec<GroupView> = full
         .scope(&scope)
         .map(|row| GroupView {
-            label: if row.groups.is_total() {
-                "All".to_owned()
-            } else {
-                row.groups
-                    .0
-                    .iter()
-                    .map(|(_, g)| g.replace('_', " "))
-                    .collect::<Vec<_>>()
-                    .join(" · ")
-            },
+            label: group_label(row),
             numerator: row.numerator,
             denominator: row.denominator,
             rate: row.rate.map(percent),
@@ -304,18 +304,9 @@ pub async fn metrics<S: Store>(
     let bars: Vec<Bar> = full
         .scope(&scope)
         .filter(|row| !row.groups.is_total() || row.groups.0.is_empty())
-        .map(|row| {
-            let label = if row.groups.0.is_empty() {
-                "All".to_owned()
-            } else {
-                row.groups
-                    .0
-                    .iter()
-                    .map(|(_, g)| g.replace('_', " "))
-                    .collect::<Vec<_>>()
-                    .join(" · ")
-            };
-            Bar { label, value: row.rate }
+        .map(|row| Bar {
+            label: group_label(row),
+            value: row.rate,
         })
         .collect();
     let chart = (metric.kind == iip_metrics::Kind::Rate).then(|| {

@@ -10,6 +10,7 @@ use iip_domain::{Level, ProgramYear};
 use iip_funding::{Formula, IndicatorSource, Measure, NeedTable, Simulation, dollars, simulate};
 use iip_metrics::{MetricSet, Query, Report};
 
+use super::report::Format;
 use super::{load_framework, open_store};
 use crate::StoreArgs;
 
@@ -19,13 +20,6 @@ pub enum Command {
     Simulate(SimulateArgs),
     /// Write a plausible need table (census-style figures) for the store's consortia.
     Need(NeedArgs),
-}
-
-#[derive(Clone, Copy, clap::ValueEnum)]
-pub enum Format {
-    Table,
-    Csv,
-    Json,
 }
 
 #[derive(clap::Args)]

@@ -124,3 +124,30 @@ test('metrics page: pick a metric, a scope and a breakdown', async () => {
   assert.ok(report.rows.every((r) => r.scope_id === 'south-bay'));
   assert.deepEqual(problems, []);
 });
+
+test('funding page: both formulas side by side, a weight changed, the CSV download', async () => {
+  const { page, problems } = await openPage();
+  await page.goto(baseUrl);
+  await page.getByRole('link', { name: 'Funding' }).click();
+  await assert.doesNotReject(page.getByRole('heading', { level: 1, name: 'Funding-formula simulator' }).waitFor());
+  assert.equal(await page.getByRole('img', { name: /Change against the baseline formula/ }).count(), 1);
+  const allocationOf = async (name) =>
+    page.locator('table.funding tbody tr', { has: page.getByRole('rowheader', { name }) }).locator('td').nth(2).innerText();
+  const before = await allocationOf(/North Bay Adult Education Consortium/);
+  assert.match(before, /^\$[\d,]+\.\d\d$/);
+  await page.getByLabel(/Any integration milestone/).fill('30');
+  await page.getByRole('button', { name: 'Recompute' }).click();
+  await page.waitForURL(/w5=30/);
+  assert.match(await page.locator('.weights').innerText(), /formula: 1\.5/);
+  const after = await allocationOf(/North Bay Adult Education Consortium/);
+  assert.notEqual(after, before, 'the allocation follows the weight');
+  await page.screenshot({ path: join(root, 'target', 'e2e', 'funding.png'), fullPage: true });
+  await assertAccessible(page);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('link', { name: 'Download CSV' }).click()]);
+  const csv = await (await download.createReadStream()).toArray();
+  const text = Buffer.concat(csv).toString('utf8');
+  assert.match(text.split('\n')[0], /^unit_id,member_id,prior_year,baseline,allocation/);
+  const north = text.split('\n').find((l) => l.startsWith('north-bay,,'));
+  assert.equal(`$${Number(north.split(',')[4]).toLocaleString('en-US', { minimumFractionDigits: 2 })}`, after);
+  assert.deepEqual(problems, []);
+});

@@ -301,6 +301,7 @@ fn funding_simulates_a_baseline_and_an_integration_formula_to_the_cent() {
     let dir = tempfile::tempdir().expect("tempdir");
     let db = imported_store(dir.path(), "2000", "9");
     let need = dir.path().join("need.csv");
+    let members = dir.path().join("members.csv");
     let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
     let db_s = db.to_str().expect("utf-8");
     let made = iip(&[
@@ -312,43 +313,74 @@ fn funding_simulates_a_baseline_and_an_integration_formula_to_the_cent() {
         "2024-25",
         "--out",
         need.to_str().expect("utf-8"),
+        "--members-out",
+        members.to_str().expect("utf-8"),
     ]);
     assert!(made.status.success(), "{}", text(&made.stderr));
-    let csv = iip(&[
-        "funding",
-        "simulate",
-        "--db",
-        db_s,
-        "--year",
-        "2024-25",
-        "--need",
-        need.to_str().expect("utf-8"),
-        "--formula",
-        &format!("{root}/funding/integration.toml"),
-        "--baseline",
-        &format!("{root}/funding/baseline.toml"),
-        "--format",
-        "csv",
-    ]);
+    let simulate = |extra: &[&str]| {
+        let formula = format!("{root}/funding/integration.toml");
+        let baseline = format!("{root}/funding/baseline.toml");
+        let mut args = vec![
+            "funding",
+            "simulate",
+            "--db",
+            db_s,
+            "--year",
+            "2024-25",
+            "--need",
+            need.to_str().expect("utf-8"),
+            "--formula",
+            &formula,
+            "--baseline",
+            &baseline,
+            "--format",
+            "csv",
+        ];
+        args.extend_from_slice(extra);
+        iip(&args)
+    };
+    // The shipped formulas share consortia's money among members: without a member table
+    // they are refused by name.
+    let no_members = simulate(&[]);
+    assert!(!no_members.status.success());
+    assert!(
+        text(&no_members.stderr).contains("give a member table"),
+        "{}",
+        text(&no_members.stderr)
+    );
+    let csv = simulate(&["--members", members.to_str().expect("utf-8")]);
     assert!(csv.status.success(), "{}", text(&csv.stderr));
     let out = text(&csv.stdout);
     let cents = |field: &str| -> i64 {
         let (whole, frac) = field.split_once('.').expect("dollars.cents");
         whole.parse::<i64>().expect("dollars") * 100 + frac.parse::<i64>().expect("cents")
     };
-    let rows: Vec<Vec<&str>> = out.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let all: Vec<Vec<&str>> = out.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let (rows, member_rows): (Vec<_>, Vec<_>) = all.into_iter().partition(|r| r[1].is_empty());
     assert!(rows.len() >= 2, "{out}");
-    let prior: i64 = rows.iter().map(|r| cents(r[1])).sum();
-    let baseline: i64 = rows.iter().map(|r| cents(r[2])).sum();
-    let allocation: i64 = rows.iter().map(|r| cents(r[3])).sum();
+    let prior: i64 = rows.iter().map(|r| cents(r[2])).sum();
+    let baseline: i64 = rows.iter().map(|r| cents(r[3])).sum();
+    let allocation: i64 = rows.iter().map(|r| cents(r[4])).sum();
     // Both formulas share the same budget, 4 % over the prior-year total, to the cent.
     let budget = (prior as f64 * 1.04).round() as i64;
     assert_eq!((baseline, allocation), (budget, budget));
     for r in &rows {
         assert!(
-            cents(r[3]) >= (cents(r[1]) as f64 * 0.95).ceil() as i64,
+            cents(r[4]) >= (cents(r[2]) as f64 * 0.95).ceil() as i64,
             "hold harmless: {r:?}"
         );
+        // Members share their consortium's allocation exactly, under both formulas, and
+        // none falls below 95 % of its prior year.
+        let of: Vec<&Vec<&str>> = member_rows.iter().filter(|m| m[0] == r[0]).collect();
+        assert!(of.len() >= 2, "{r:?} has members");
+        assert_eq!(of.iter().map(|m| cents(m[4])).sum::<i64>(), cents(r[4]), "{r:?}");
+        assert_eq!(of.iter().map(|m| cents(m[3])).sum::<i64>(), cents(r[3]), "{r:?}");
+        for m in of {
+            assert!(
+                cents(m[4]) >= (cents(m[2]) as f64 * 0.95).ceil() as i64,
+                "member floor: {m:?}"
+            );
+        }
     }
 
     let bad = dir.path().join("bad.toml");

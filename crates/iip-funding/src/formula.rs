@@ -77,6 +77,19 @@ pub struct Formula {
     pub hold_harmless: Option<f64>,
     /// No unit receives more than this multiple of its prior-year amount.
     pub growth_cap: Option<f64>,
+    /// How a unit's allocation is shared among its members, when given.
+    pub members: Option<MemberRule>,
+}
+
+/// How a consortium's allocation is shared among its members: a share of each member's
+/// prior-year amount first, then one published figure of the member's scope; no member below
+/// `hold_harmless` times its prior-year amount.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MemberRule {
+    pub prior_year_share: f64,
+    /// A metric of the member's scope, as count, rate or per participant.
+    pub metric: Option<(String, Measure)>,
+    pub hold_harmless: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -97,6 +110,18 @@ struct RawFormula {
     hold_harmless: Option<f64>,
     #[serde(default)]
     growth_cap: Option<f64>,
+    #[serde(default)]
+    members: Option<toml::Spanned<RawMembers>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawMembers {
+    #[serde(default)]
+    prior_year_share: f64,
+    metric: Option<String>,
+    measure: Option<String>,
+    hold_harmless: Option<f64>,
 }
 
 #[derive(Deserialize)]
@@ -116,6 +141,15 @@ struct RawIndicator {
     weight: toml::Spanned<f64>,
     #[serde(default)]
     cap: Option<f64>,
+}
+
+fn measure(name: Option<&str>) -> Result<Measure, String> {
+    match name {
+        None | Some("count") => Ok(Measure::Count),
+        Some("rate") => Ok(Measure::Rate),
+        Some("per_participant") => Ok(Measure::PerParticipant),
+        Some(other) => Err(format!("measure {other:?} is not one of: count, rate, per_participant")),
+    }
 }
 
 fn cents(dollars: f64) -> Cents {
@@ -177,19 +211,8 @@ impl Formula {
             }
             let source = match (raw.need, raw.metric, raw.measure.as_deref()) {
                 (Some(column), None, None) => IndicatorSource::Need(column),
-                (None, Some(metric), measure) => {
-                    let measure = match measure {
-                        None | Some("count") => Measure::Count,
-                        Some("rate") => Measure::Rate,
-                        Some("per_participant") => Measure::PerParticipant,
-                        Some(other) => {
-                            return Err(at(
-                                offset,
-                                format!("measure {other:?} is not one of: count, rate, per_participant"),
-                            ));
-                        }
-                    };
-                    IndicatorSource::Metric(metric, measure)
+                (None, Some(metric), name) => {
+                    IndicatorSource::Metric(metric, measure(name).map_err(|m| at(offset, m))?)
                 }
                 _ => {
                     return Err(at(
@@ -221,6 +244,40 @@ impl Formula {
                 "hold_harmless is from 0 to 2 and growth_cap from 1 to 10 (multiples of the prior year)".into(),
             ));
         }
+        let members = match raw.members {
+            None => None,
+            Some(spanned) => {
+                let offset = spanned.span().start;
+                let m = spanned.into_inner();
+                if !(0.0..=1.0).contains(&m.prior_year_share) {
+                    return Err(at(offset, "[members] prior_year_share is from 0 to 1".into()));
+                }
+                if m.hold_harmless.is_some_and(|h| !(0.0..=1.0).contains(&h)) {
+                    return Err(at(
+                        offset,
+                        "[members] hold_harmless is from 0 to 1 (a multiple of the prior year)".into(),
+                    ));
+                }
+                if m.metric.is_none() && m.measure.is_some() {
+                    return Err(at(offset, "[members] measure needs a metric".into()));
+                }
+                let metric = match m.metric {
+                    Some(id) => Some((id, measure(m.measure.as_deref()).map_err(|e| at(offset, e))?)),
+                    None => None,
+                };
+                if metric.is_none() && m.prior_year_share == 0.0 {
+                    return Err(at(
+                        offset,
+                        "[members] needs a prior_year_share above 0 or a metric".into(),
+                    ));
+                }
+                Some(MemberRule {
+                    prior_year_share: m.prior_year_share,
+                    metric,
+                    hold_harmless: m.hold_harmless,
+                })
+            }
+        };
         Ok(Formula {
             name: raw.name,
             budget,
@@ -230,10 +287,34 @@ impl Formula {
             indicators,
             hold_harmless: raw.hold_harmless,
             growth_cap: raw.growth_cap,
+            members,
         })
     }
 
-    /// The metric ids the formula reads from the metrics engine.
+    /// The same formula with other indicator weights (in the formula's order): what the web
+    /// page's sliders change. A weight of 0 turns an indicator off.
+    pub fn with_weights(&self, weights: &[f64]) -> Result<Self, String> {
+        if weights.len() != self.indicators.len() {
+            return Err(format!(
+                "the formula has {} indicators, not {}",
+                self.indicators.len(),
+                weights.len()
+            ));
+        }
+        if let Some(w) = weights.iter().find(|w| !(w.is_finite() && (0.0..=1000.0).contains(*w))) {
+            return Err(format!("a weight is a number from 0 to 1000, not {w}"));
+        }
+        if weights.iter().all(|w| *w == 0.0) && self.base == Base::None {
+            return Err("at least one weight must be above 0 when the formula has no base".into());
+        }
+        let mut formula = self.clone();
+        for (indicator, w) in formula.indicators.iter_mut().zip(weights) {
+            indicator.weight = *w;
+        }
+        Ok(formula)
+    }
+
+    /// The metric ids the formula reads from the metrics engine (its member rule's too).
     pub fn metrics(&self) -> Vec<&str> {
         self.indicators
             .iter()
@@ -241,6 +322,11 @@ impl Formula {
                 IndicatorSource::Metric(id, _) => Some(id.as_str()),
                 IndicatorSource::Need(_) => None,
             })
+            .chain(
+                self.members
+                    .iter()
+                    .filter_map(|m| m.metric.as_ref().map(|(id, _)| id.as_str())),
+            )
             .collect()
     }
 }

@@ -8,11 +8,23 @@
 
 mod allocate;
 mod formula;
+mod members;
 mod need;
+pub mod plausible;
+mod scenario;
 
 pub use allocate::{Allocation, AllocationError, Line, Simulation, simulate};
-pub use formula::{Base, Formula, FormulaError, Indicator, IndicatorSource, Measure};
+pub use formula::{Base, Formula, FormulaError, Indicator, IndicatorSource, Measure, MemberRule};
+pub use members::{Member, MemberTable};
 pub use need::{NeedError, NeedTable, Unit};
+pub use scenario::{Figure, Figures, MemberResult, Outcome, PartChange, Scenario, ScenarioError, UnitResult, run};
+
+/// The shipped formulas (`funding/*.toml`), built in so the demo needs no files.
+pub const BASELINE_FORMULA: (&str, &str) = ("funding/baseline.toml", include_str!("../../../funding/baseline.toml"));
+pub const INTEGRATION_FORMULA: (&str, &str) = (
+    "funding/integration.toml",
+    include_str!("../../../funding/integration.toml"),
+);
 
 /// Money in integer cents.
 pub type Cents = i64;

@@ -45,6 +45,7 @@ prop_compose! {
             indicators,
             hold_harmless: hold,
             growth_cap: growth,
+            members: None,
         };
         let values = values.iter().map(|v| v.iter().map(|x| f64::from(*x)).collect()).collect();
         (formula, units, values)
@@ -116,6 +117,7 @@ fn a_worked_example_by_hand() {
         }],
         hold_harmless: None,
         growth_cap: None,
+        members: None,
     };
     let units = vec![unit(0, 40_000), unit(1, 60_000)];
     let sim = simulate(&formula, &units, &[vec![1.0, 3.0]]).expect("feasible");
@@ -130,4 +132,105 @@ fn a_worked_example_by_hand() {
     let sim = simulate(&held, &units, &[vec![1.0, 3.0]]).expect("feasible");
     assert_eq!((sim.lines[0].allocation, sim.lines[1].allocation), (38_000, 62_000));
     assert!(sim.lines[0].at_floor && !sim.lines[1].at_floor);
+}
+
+mod members {
+    use std::collections::BTreeMap;
+
+    use iip_funding::{
+        Base, Figure, Figures, Formula, Indicator, IndicatorSource, Measure, Member, MemberRule, MemberTable,
+        NeedTable, Scenario, Unit, run,
+    };
+    use proptest::prelude::*;
+
+    #[derive(Debug)]
+    struct Counts(BTreeMap<String, Option<u64>>);
+
+    impl Figures for Counts {
+        fn figure(&self, scope: &str, _metric: &str) -> Option<Figure> {
+            Some(Figure {
+                count: self.0.get(scope).copied().flatten(),
+                rate: None,
+            })
+        }
+    }
+
+    prop_compose! {
+        fn world()(units in 1usize..5, per in 1usize..5)(
+            priors in prop::collection::vec(prop::collection::vec(0i64..5_000_000, per), units),
+            counts in prop::collection::vec(prop::option::of(0u64..500), units * per),
+            need in prop::collection::vec(0u32..1000, units),
+            share in 0.0f64..1.0,
+            hold in prop::option::of(0.5f64..1.0),
+            budget_factor in 0.9f64..1.3,
+        ) -> (Scenario, Counts) {
+            let mut members = Vec::new();
+            let mut counts_by = BTreeMap::new();
+            let mut need_units = Vec::new();
+            for (u, member_priors) in priors.iter().enumerate() {
+                for (m, prior) in member_priors.iter().enumerate() {
+                    let id = format!("u{u}m{m}");
+                    counts_by.insert(id.clone(), counts[u * member_priors.len() + m]);
+                    members.push(Member { id, unit: format!("u{u}"), prior: *prior });
+                }
+                need_units.push(Unit {
+                    id: format!("u{u}"),
+                    prior: member_priors.iter().sum(),
+                    values: BTreeMap::from([("adults".to_owned(), f64::from(need[u]))]),
+                });
+            }
+            let formula = Formula {
+                name: "m".into(),
+                budget: 0,
+                budget_vs_prior: Some(budget_factor),
+                cola: 0.0,
+                base: Base::PriorYearShare(0.8),
+                indicators: vec![Indicator { source: IndicatorSource::Need("adults".into()), weight: 1.0, cap: None }],
+                hold_harmless: hold,
+                growth_cap: None,
+                members: Some(MemberRule {
+                    prior_year_share: share,
+                    metric: Some(("participants".into(), Measure::Count)),
+                    hold_harmless: hold,
+                }),
+            };
+            let scenario = Scenario {
+                formula,
+                baseline: None,
+                need: NeedTable { units: need_units },
+                members: Some(MemberTable { members }),
+            };
+            (scenario, Counts(counts_by))
+        }
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        #[test]
+        fn members_share_their_consortium_exactly_and_keep_their_floors((scenario, counts) in world()) {
+            let outcome = match run(&scenario, &counts) {
+                Ok(outcome) => outcome,
+                // Only the consortium-level floors can be infeasible (budget below them);
+                // the member split never is.
+                Err(e) => {
+                    prop_assert!(e.to_string().starts_with("m: the hold-harmless floors"), "{}", e);
+                    return Ok(());
+                }
+            };
+            let table = scenario.members.as_ref().expect("members");
+            for unit in &outcome.units {
+                let total: i64 = unit.members.iter().map(|m| m.allocation).sum();
+                prop_assert_eq!(total, unit.allocation, "{}", unit.unit);
+                let prior_total: i64 = table.of(&unit.unit).iter().map(|m| m.prior).sum();
+                if let (Some(h), true) = (scenario.formula.members.as_ref().and_then(|r| r.hold_harmless), prior_total > 0) {
+                    let room = (unit.allocation - unit.members.len() as i64).max(0) as f64 / prior_total as f64;
+                    let floor = h.min(room);
+                    for m in &unit.members {
+                        prop_assert!(m.allocation >= (m.prior as f64 * floor).ceil() as i64, "{:?}", m);
+                    }
+                }
+            }
+        }
+    }
 }

@@ -70,6 +70,76 @@ pub fn bar_chart(title: &str, description: &str, bars: &[Bar]) -> String {
     svg
 }
 
+/// One unit's change in cents, for a diverging chart.
+pub struct Change {
+    pub label: String,
+    pub cents: i64,
+}
+
+/// A diverging bar chart of changes (gains right of the axis, losses left), in dollars.
+pub fn change_chart(title: &str, description: &str, changes: &[Change]) -> String {
+    let height = ROW * changes.len() as f64 + 10.0;
+    let plot = WIDTH - LABEL_WIDTH - 20.0;
+    let axis = LABEL_WIDTH + plot / 2.0;
+    let largest = changes.iter().map(|c| c.cents.unsigned_abs()).max().unwrap_or(0).max(1) as f64;
+    // Half the plot for each side, less room for the value's text.
+    let half = plot / 2.0 - 90.0;
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {height}\" role=\"img\" \
+         aria-labelledby=\"chart-title chart-desc\" class=\"chart\"><title id=\"chart-title\">{}</title>\
+         <desc id=\"chart-desc\">{}</desc>\
+         <line x1=\"{axis:.1}\" x2=\"{axis:.1}\" y1=\"0\" y2=\"{height:.0}\" class=\"chart-axis\"/>",
+        escape(title),
+        escape(description)
+    );
+    for (i, change) in changes.iter().enumerate() {
+        let y = i as f64 * ROW + 5.0;
+        let width = (change.cents.unsigned_abs() as f64 / largest * half).max(1.0);
+        let (x, text_x, anchor, class) = if change.cents >= 0 {
+            (axis, axis + width + 6.0, "start", "chart-bar")
+        } else {
+            (axis - width, axis - width - 6.0, "end", "chart-bar chart-loss")
+        };
+        let sign = if change.cents > 0 {
+            "+"
+        } else if change.cents < 0 {
+            "-"
+        } else {
+            ""
+        };
+        let _ = write!(
+            svg,
+            "<text x=\"{:.0}\" y=\"{:.0}\" text-anchor=\"end\" class=\"chart-label\">{}</text>\
+             <rect x=\"{x:.1}\" y=\"{:.0}\" width=\"{width:.1}\" height=\"{:.0}\" class=\"{class}\"/>\
+             <text x=\"{text_x:.1}\" y=\"{:.0}\" text-anchor=\"{anchor}\" class=\"chart-value\">{sign}${}</text>",
+            LABEL_WIDTH - 8.0,
+            y + 17.0,
+            escape(&change.label),
+            y + 3.0,
+            ROW - 8.0,
+            y + 17.0,
+            thousands(change.cents.unsigned_abs() / 100),
+        );
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
+/// Whole dollars with thousands separators: 1234567 → "1,234,567".
+pub(crate) fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,5 +166,33 @@ mod tests {
         assert!(svg.contains("width=\"180.0\""), "half of the 360-unit plot: {svg}");
         assert_eq!(svg.matches("<rect").count(), 1, "a suppressed bar draws no rectangle");
         assert!(svg.contains("suppressed"));
+    }
+
+    #[test]
+    fn changes_diverge_from_the_axis_and_scale_to_the_largest() {
+        let svg = change_chart(
+            "T",
+            "D",
+            &[
+                Change {
+                    label: "Gains".into(),
+                    cents: 20_000_000,
+                },
+                Change {
+                    label: "Loses".into(),
+                    cents: -10_000_000,
+                },
+            ],
+        );
+        // Plot 400 wide, axis at 540, half 110: the gain is 110 wide from the axis, the loss
+        // 55 wide ending at it.
+        assert!(svg.contains("<rect x=\"540.0\" y=\"8\" width=\"110.0\""), "{svg}");
+        assert!(svg.contains("<rect x=\"485.0\" y=\"36\" width=\"55.0\""), "{svg}");
+        assert!(
+            svg.contains(">+$200,000</text>") && svg.contains(">-$100,000</text>"),
+            "{svg}"
+        );
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
     }
 }

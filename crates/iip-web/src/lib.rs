@@ -3,6 +3,7 @@
 
 mod api;
 mod chart;
+pub mod funding;
 mod pages;
 
 use std::sync::Arc;
@@ -28,6 +29,8 @@ pub struct AppState<S> {
     templates: Environment<'static>,
     /// The metrics engine's snapshot and the store revision it reflects.
     snapshot: tokio::sync::RwLock<Option<(i64, Arc<Snapshot>)>>,
+    /// The funding simulator's formula, baseline, need and member tables, when configured.
+    funding: Option<iip_funding::Scenario>,
 }
 
 impl<S: Store> AppState<S> {
@@ -40,7 +43,14 @@ impl<S: Store> AppState<S> {
             default_year,
             templates: templates().map_err(|e| WebError::Internal(e.to_string()))?,
             snapshot: tokio::sync::RwLock::new(None),
+            funding: None,
         })
+    }
+
+    /// Serves the funding simulator (`/funding`) for this scenario.
+    pub fn with_funding(mut self, scenario: iip_funding::Scenario) -> Self {
+        self.funding = Some(scenario);
+        self
     }
 
     /// The current snapshot, rebuilt when the store's revision moved (another process
@@ -85,6 +95,7 @@ fn templates() -> Result<Environment<'static>, minijinja::Error> {
     env.add_template("dashboard.html", include_str!("../templates/dashboard.html"))?;
     env.add_template("framework.html", include_str!("../templates/framework.html"))?;
     env.add_template("metrics.html", include_str!("../templates/metrics.html"))?;
+    env.add_template("funding.html", include_str!("../templates/funding.html"))?;
     Ok(env)
 }
 
@@ -110,6 +121,9 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .route("/framework", get(pages::framework::<S>))
         .route("/metrics", get(pages::metrics::<S>))
         .route("/api/metrics", get(api::metrics::<S>))
+        .route("/funding", get(funding::page::<S>))
+        .route("/funding.csv", get(funding::csv::<S>))
+        .route("/api/funding", get(funding::api::<S>))
         .route("/static/app.css", get(stylesheet))
         .route("/favicon.svg", get(favicon))
         .route("/favicon.ico", get(favicon))

@@ -42,7 +42,11 @@ struct ScopeView {
     participants: Option<u64>,
 }
 
-fn render(state: &AppState<impl Store>, name: &str, ctx: minijinja::Value) -> Result<Html<String>, WebError> {
+pub(crate) fn render(
+    state: &AppState<impl Store>,
+    name: &str,
+    ctx: minijinja::Value,
+) -> Result<Html<String>, WebError> {
     state
         .templates
         .get_template(name)

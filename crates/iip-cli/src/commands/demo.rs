@@ -1,8 +1,10 @@
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
+use iip_domain::{Date, ProgramYear};
+use iip_funding::{Formula, MemberTable, NeedTable, Scenario};
 use iip_generate::{GeneratorConfig, generate};
 use iip_store::Store;
 use iip_store_sqlite::SqliteStore;
@@ -64,9 +66,34 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let stored = store.counts().await?;
     println!("imported into {} ({} participants)", db.display(), stored.participants);
     println!("try: iip report --db {} --year 2024-25 --format csv", db.display());
+    let year = ProgramYear::containing(store.latest_activity_date().await?.unwrap_or_else(Date::today));
+    let funding = demo_funding(&store_args, &args.dir, year).await?;
     if args.no_serve {
         store.close().await;
         return Ok(ExitCode::SUCCESS);
     }
-    super::serve::serve(store, framework, args.addr, None).await
+    super::serve::serve(store, framework, args.addr, None, Some(funding)).await
+}
+
+/// Plausible need and member tables for the demo region, written beside the database, and
+/// the shipped baseline and integration formulas: the /funding page compares them.
+async fn demo_funding(store: &StoreArgs, dir: &Path, year: ProgramYear) -> anyhow::Result<Scenario> {
+    let (need, members) = super::funding::plausible_inputs(store, year, 7).await?;
+    for (name, text) in [("need.csv", &need), ("members.csv", &members)] {
+        let path = dir.join(name);
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    println!(
+        "funding simulator: {} and {} (see /funding)",
+        dir.join("need.csv").display(),
+        dir.join("members.csv").display()
+    );
+    let (baseline_name, baseline) = iip_funding::BASELINE_FORMULA;
+    let (formula_name, formula) = iip_funding::INTEGRATION_FORMULA;
+    Ok(Scenario {
+        formula: Formula::parse(formula, formula_name)?,
+        baseline: Some(Formula::parse(baseline, baseline_name)?),
+        need: NeedTable::parse(&need, "need.csv")?,
+        members: Some(MemberTable::parse(&members, "members.csv")?),
+    })
 }

@@ -1,8 +1,10 @@
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::Context;
 use iip_domain::{Date, ProgramYear};
+use iip_funding::{Formula, MemberTable, NeedTable, Scenario};
 use iip_store::Store;
 use iip_web::AppState;
 
@@ -18,13 +20,56 @@ pub struct Args {
     /// Program year shown by default; the year of the latest activity when omitted.
     #[arg(long)]
     pub year: Option<String>,
+    #[command(flatten)]
+    pub funding: FundingArgs,
+}
+
+/// The funding simulator's page (`/funding`): on when a need table is given.
+#[derive(clap::Args)]
+pub struct FundingArgs {
+    /// Need table for /funding (unit_id, prior_year, need columns; docs/funding.md).
+    #[arg(long)]
+    pub funding_need: Option<PathBuf>,
+    /// Member table for formulas with a [members] rule (member_id, unit_id, prior_year).
+    #[arg(long, requires = "funding_need")]
+    pub funding_members: Option<PathBuf>,
+    /// The formula of the page; the built-in funding/integration.toml when omitted.
+    #[arg(long, requires = "funding_need")]
+    pub funding_formula: Option<PathBuf>,
+    /// The baseline; the built-in funding/baseline.toml when omitted.
+    #[arg(long, requires = "funding_need")]
+    pub funding_baseline: Option<PathBuf>,
+}
+
+impl FundingArgs {
+    pub fn scenario(&self) -> anyhow::Result<Option<Scenario>> {
+        let Some(need) = &self.funding_need else {
+            return Ok(None);
+        };
+        let formula = |path: &Option<PathBuf>, (name, builtin): (&str, &str)| -> anyhow::Result<Formula> {
+            Ok(match path {
+                Some(p) => {
+                    let source = std::fs::read_to_string(p).with_context(|| format!("cannot read {}", p.display()))?;
+                    Formula::parse(&source, &p.display().to_string())?
+                }
+                None => Formula::parse(builtin, name)?,
+            })
+        };
+        Ok(Some(Scenario {
+            formula: formula(&self.funding_formula, iip_funding::INTEGRATION_FORMULA)?,
+            baseline: Some(formula(&self.funding_baseline, iip_funding::BASELINE_FORMULA)?),
+            need: NeedTable::load(need)?,
+            members: self.funding_members.as_deref().map(MemberTable::load).transpose()?,
+        }))
+    }
 }
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     init_tracing("info");
     let framework = load_framework(&args.store)?;
+    let funding = args.funding.scenario()?;
     let store = open_store(&args.store).await?;
-    serve(store, framework, args.addr, args.year.as_deref()).await
+    serve(store, framework, args.addr, args.year.as_deref(), funding).await
 }
 
 pub async fn serve(
@@ -32,12 +77,16 @@ pub async fn serve(
     framework: std::sync::Arc<iip_framework::Framework>,
     addr: SocketAddr,
     year: Option<&str>,
+    funding: Option<Scenario>,
 ) -> anyhow::Result<ExitCode> {
     let default_year = match year {
         Some(raw) => ProgramYear::parse(raw).context("--year")?,
         None => ProgramYear::containing(store.latest_activity_date().await?.unwrap_or_else(Date::today)),
     };
-    let state = AppState::new(store.clone(), framework, default_year)?;
+    let mut state = AppState::new(store.clone(), framework, default_year)?;
+    if let Some(scenario) = funding {
+        state = state.with_funding(scenario);
+    }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on {addr}"))?;

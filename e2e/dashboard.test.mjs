@@ -15,6 +15,8 @@ const bin = process.env.IIP_BIN ?? join(root, 'target', 'debug', 'iip');
 const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 
 let server, baseUrl, browser, workDir;
+/** Demo accounts printed by `iip demo`: email → password. */
+const accounts = {};
 
 before(async () => {
   workDir = mkdtempSync(join(tmpdir(), 'iip-e2e-'));
@@ -26,6 +28,7 @@ before(async () => {
     const timer = setTimeout(() => reject(new Error(`server did not start: ${seen}`)), 120_000);
     server.stdout.on('data', (chunk) => {
       seen += chunk;
+      for (const m of seen.matchAll(/^\s+\w+\s+(\S+@demo\.iip)\s+(\S+)$/gm)) accounts[m[1]] = m[2];
       const match = seen.match(/http:\/\/127\.0\.0\.1:\d+\//);
       if (match) {
         clearTimeout(timer);
@@ -58,6 +61,18 @@ async function openPage() {
   return { page, problems };
 }
 
+/** Opens a page signed in as one of the demo accounts. */
+async function signedIn(email) {
+  const opened = await openPage();
+  const { page } = opened;
+  await page.goto(`${baseUrl}login`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(accounts[email]);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL((url) => !url.pathname.startsWith('/login'));
+  return opened;
+}
+
 async function assertAccessible(page) {
   const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
   const summary = results.violations.map((v) => `${v.id}: ${v.help} (${v.nodes.length})`);
@@ -65,7 +80,7 @@ async function assertAccessible(page) {
 }
 
 test('dashboard shows suppressed metrics, a chart and the scope switch works', async () => {
-  const { page, problems } = await openPage();
+  const { page, problems } = await signedIn('state@demo.iip');
   await page.goto(baseUrl);
   await assert.doesNotReject(page.getByRole('heading', { level: 1, name: /Integration outcomes/ }).waitFor());
   const chart = page.getByRole('img', { name: /Share of participants with a milestone/ });
@@ -100,7 +115,7 @@ test('framework page lists the eight elements in English and Spanish', async () 
 });
 
 test('metrics page: pick a metric, a scope and a breakdown', async () => {
-  const { page, problems } = await openPage();
+  const { page, problems } = await signedIn('state@demo.iip');
   await page.goto(`${baseUrl}metrics`);
   await page.getByLabel('Metric', { exact: true }).selectOption('element.civic');
   await page.getByLabel('Scope', { exact: true }).selectOption('south-bay');
@@ -126,7 +141,7 @@ test('metrics page: pick a metric, a scope and a breakdown', async () => {
 });
 
 test('funding page: both formulas side by side, a weight changed, the CSV download', async () => {
-  const { page, problems } = await openPage();
+  const { page, problems } = await signedIn('state@demo.iip');
   await page.goto(baseUrl);
   await page.getByRole('link', { name: 'Funding' }).click();
   await assert.doesNotReject(page.getByRole('heading', { level: 1, name: 'Funding-formula simulator' }).waitFor());
@@ -150,4 +165,81 @@ test('funding page: both formulas side by side, a weight changed, the CSV downlo
   const north = text.split('\n').find((l) => l.startsWith('north-bay,,'));
   assert.equal(`$${Number(north.split(',')[4]).toLocaleString('en-US', { minimumFractionDigits: 2 })}`, after);
   assert.deepEqual(problems, []);
+});
+
+test('sign in, create a participant, record a milestone, and the dashboard count changes', async () => {
+  const { page, problems } = await openPage();
+  await page.goto(`${baseUrl}participants`);
+  await page.waitForURL(/\/login\?next=/);
+  assert.equal(await page.getByRole('heading', { level: 1, name: 'Sign in' }).count(), 1);
+  await assertAccessible(page);
+  await page.getByLabel('Email').fill('caseworker@demo.iip');
+  await page.getByLabel('Password').fill('not the password');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  assert.match(await page.getByRole('alert').innerText(), /do not match/);
+  await page.getByLabel('Email').fill('caseworker@demo.iip');
+  await page.getByLabel('Password').fill(accounts['caseworker@demo.iip']);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.waitForURL(/\/participants$/);
+
+  const adultsServed = async () => {
+    await page.goto(baseUrl);
+    return Number(await page.locator('tr[data-metric="adults_served"] td').first().innerText());
+  };
+  const before = await adultsServed();
+  assert.ok(before >= 10, `the school's adults served is shown: ${before}`);
+
+  await page.goto(`${baseUrl}participants`);
+  await assertAccessible(page);
+  await page.getByRole('link', { name: 'New participant' }).click();
+  await page.getByLabel('Local id').fill('e2e-lan');
+  await page.getByLabel('First name').fill('Lan');
+  await page.getByLabel('Last name').fill('Tran');
+  await page.getByLabel('Date of birth').fill('1991-04-05');
+  await page.getByLabel('Primary language').fill('vi');
+  await page.getByLabel('Year of arrival in the US').fill('1985');
+  await assertAccessible(page);
+  await page.getByRole('button', { name: 'Create participant' }).click();
+  assert.match(await page.locator('.field.invalid').first().innerText(), /Year of arrival in the US is before the year of birth/);
+  await page.getByLabel('Year of arrival in the US').fill('2019');
+  await page.getByRole('button', { name: 'Create participant' }).click();
+  await page.waitForURL(/\/participants\/e2e-lan$/);
+  assert.match(await page.locator('h1').innerText(), /Lan Tran/);
+
+  const activity = page.locator('form#activities');
+  await activity.getByLabel('Program').selectOption('esl');
+  await activity.getByLabel('Hours').fill('12');
+  await activity.getByLabel('Element').selectOption('english');
+  await activity.getByLabel('Date').fill('2024-09-10');
+  await activity.getByRole('button', { name: 'Record activity' }).click();
+  await page.waitForURL(/#activities$/);
+  const milestone = page.locator('form#milestones');
+  await milestone.getByLabel('Milestone').selectOption('civic.voter_registered');
+  await milestone.getByLabel('Date').fill('2024-10-01');
+  await milestone.getByRole('button', { name: 'Record milestone' }).click();
+  await page.waitForURL(/#milestones$/);
+  assert.match(await page.locator('#element-civic').innerText(), /2024-10-01 · Registered to vote/);
+  await page.screenshot({ path: join(root, 'target', 'e2e', 'pathway.png'), fullPage: true });
+  await assertAccessible(page);
+
+  assert.equal(await adultsServed(), before + 1, 'the new participant counts at once');
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.waitForURL(/\/login$/);
+  await page.goto(`${baseUrl}participants/e2e-lan`);
+  await page.waitForURL(/\/login\?next=/);
+  // The refused sign-in (401) and the refused intake (422) are the only failed loads.
+  assert.deepEqual(problems.filter((p) => !/status of (401|422)/.test(p)), []);
+});
+
+test('a case worker of another organization is refused that participant', async () => {
+  const { page, problems } = await signedIn('caseworker2@demo.iip');
+  const response = await page.goto(`${baseUrl}participants/e2e-lan`);
+  assert.equal(response.status(), 404);
+  assert.doesNotMatch(await page.content(), /Lan|Tran/);
+  const list = await page.goto(`${baseUrl}participants?q=Tran`);
+  assert.equal(list.status(), 200);
+  assert.equal(await page.locator('a[href="/participants/e2e-lan"]').count(), 0);
+  const funding = await page.goto(`${baseUrl}funding`);
+  assert.equal(funding.status(), 403);
+  assert.deepEqual(problems.filter((p) => !p.includes('404') && !p.includes('403')), []);
 });

@@ -44,6 +44,9 @@ enum Command {
     /// Funding-formula simulator: allocations by a formula next to a baseline.
     #[command(subcommand)]
     Funding(commands::funding::Command),
+    /// Accounts: add, list, disable.
+    #[command(subcommand)]
+    User(commands::user::Command),
     /// Time the metrics engine on a store (see docs/benchmarks.md).
     #[command(hide = true)]
     BenchEngine(commands::bench_engine::Args),
@@ -67,6 +70,7 @@ fn main() -> ExitCode {
             Command::Demo(args) => commands::demo::run(args).await,
             Command::BenchEngine(args) => commands::bench_engine::run(args).await,
             Command::Funding(command) => commands::funding::run(command).await,
+            Command::User(command) => commands::user::run(command).await,
         }
     });
     match result {

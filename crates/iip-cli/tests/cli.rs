@@ -143,6 +143,28 @@ fn generate_import_report_csv_follows_the_contract() {
     assert!(bad.join("rejected/activities.csv").exists());
 }
 
+/// One HTTP/1.1 request over a fresh connection; the whole response as text.
+fn http(address: &str, method: &str, path: &str, cookie: Option<&str>, form: &str) -> String {
+    let mut stream = std::net::TcpStream::connect(address).expect("connect");
+    let cookie = cookie.map(|c| format!("Cookie: {c}\r\n")).unwrap_or_default();
+    let body = if method == "POST" {
+        format!(
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{form}",
+            form.len()
+        )
+    } else {
+        "\r\n".to_owned()
+    };
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n{cookie}{body}"
+    )
+    .expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    response
+}
+
 #[test]
 fn demo_prepares_a_database_and_serve_answers_over_http() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -175,29 +197,58 @@ fn demo_prepares_a_database_and_serve_answers_over_http() {
         .and_then(|rest| rest.split('/').next())
         .unwrap_or_else(|| panic!("no address in {first_line:?}"))
         .to_owned();
-    for path in ["/", "/healthz", "/framework"] {
-        let mut stream = std::net::TcpStream::connect(&address).expect("connect");
-        write!(
-            stream,
-            "GET {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-        )
-        .expect("send");
-        let mut response = String::new();
-        stream.read_to_string(&mut response).expect("read");
+    // Signed out: public pages answer, the rest sends people to sign in.
+    for path in ["/healthz", "/framework"] {
+        let response = http(&address, "GET", path, None, "");
         assert!(response.starts_with("HTTP/1.1 200"), "{path}: {response}");
     }
+    let response = http(&address, "GET", "/", None, "");
+    assert!(response.starts_with("HTTP/1.1 303"), "{response}");
+    assert!(response.contains("location: /login?next=%2F"), "{response}");
+    let response = http(&address, "GET", "/api/metrics", None, "");
+    assert!(response.starts_with("HTTP/1.1 401"), "{response}");
+
+    // The demo printed one account per role; the state analyst sees everything.
+    let demo_out = text(&demo.stdout);
+    let password = demo_out
+        .lines()
+        .find(|l| l.contains("state@demo.iip"))
+        .and_then(|l| l.split_whitespace().nth(2))
+        .unwrap_or_else(|| panic!("no state analyst in {demo_out}"))
+        .to_owned();
+    let wrong = http(
+        &address,
+        "POST",
+        "/login",
+        None,
+        "email=state%40demo.iip&password=wrong-password-1",
+    );
+    assert!(wrong.starts_with("HTTP/1.1 401"), "{wrong}");
+    let login = http(
+        &address,
+        "POST",
+        "/login",
+        None,
+        &format!("email=state%40demo.iip&password={password}&next=%2F"),
+    );
+    assert!(login.starts_with("HTTP/1.1 303"), "{login}");
+    let cookie = login
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    assert!(
+        login.contains("HttpOnly") && login.contains("SameSite=Strict"),
+        "{login}"
+    );
+    let response = http(&address, "GET", "/", Some(&cookie), "");
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
 
     // The API and the CLI give the same numbers for the same question (the CLI reading the
     // shipped definitions from disk, the server its built-in copy).
     let query = "year=2024-25&metric=participants,element.civic,days_to_first_milestone&by=gender,age_group";
-    let mut stream = std::net::TcpStream::connect(&address).expect("connect");
-    write!(
-        stream,
-        "GET /api/metrics?{query} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("send");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read");
+    let response = http(&address, "GET", &format!("/api/metrics?{query}"), Some(&cookie), "");
     assert!(response.starts_with("HTTP/1.1 200"), "{response}");
     let body = response.split_once("\r\n\r\n").map(|(_, b)| b).expect("body");
     let api: serde_json::Value = serde_json::from_str(body).expect("api json");

@@ -10,7 +10,7 @@ use iip_framework::Framework;
 use iip_store::{ImportSession, Store, StoreError, Written};
 
 use crate::issue::Issue;
-use crate::parse::{self, FieldErrors};
+use crate::parse::{self, FieldErrors, TableRow};
 use crate::reader::{NextRow, Row, Table};
 use crate::rejected::RejectedWriter;
 use crate::spec::{self, FileSpec};
@@ -271,7 +271,7 @@ impl<O: ImportObserver> Run<'_, O> {
                     rows.push((line, record, Err(vec![("", issue.message)])));
                 }
                 Ok(NextRow::Row(row)) => {
-                    let mut parsed = parse::organization(&table, &row, self.options.today);
+                    let mut parsed = parse::organization(&TableRow(&table, &row), self.options.today);
                     if let Ok(org) = &parsed
                         && !seen.insert(org.org_id.to_string())
                     {
@@ -375,7 +375,7 @@ impl<O: ImportObserver> Run<'_, O> {
                 self.observer.progress(self.done_bytes + table.bytes_read());
             }
             if spec.name == spec::ACTIVITIES.name {
-                let parsed = parse::activity(&table, &row, today, framework);
+                let parsed = parse::activity(&TableRow(&table, &row), today, framework);
                 pending.push((row.line, row.record, parsed));
                 if pending.len() >= ACTIVITY_BATCH {
                     let (a, r) = self
@@ -387,15 +387,15 @@ impl<O: ImportObserver> Run<'_, O> {
                 continue;
             }
             let written = match spec.name {
-                "participants.csv" => match parse::participant(&table, &row, today) {
+                "participants.csv" => match parse::participant(&TableRow(&table, &row), today) {
                     Ok(p) => Ok(session.upsert_participant(&p).await?),
                     Err(e) => Err(e),
                 },
-                "milestones.csv" => match parse::milestone(&table, &row, today, framework) {
+                "milestones.csv" => match parse::milestone(&TableRow(&table, &row), today, framework) {
                     Ok(m) => Ok(session.add_milestone(&m).await?),
                     Err(e) => Err(e),
                 },
-                _ => match parse::assessment(&table, &row, today) {
+                _ => match parse::assessment(&TableRow(&table, &row), today) {
                     Ok(s) => Ok(session.upsert_assessment(&s).await?),
                     Err(e) => Err(e),
                 },

@@ -7,7 +7,7 @@
 
 pub mod import;
 pub mod issue;
-mod parse;
+pub mod parse;
 mod reader;
 mod rejected;
 pub mod spec;

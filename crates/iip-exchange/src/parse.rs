@@ -11,25 +11,46 @@ use crate::reader::{Row, Table};
 /// `(column, message)` pairs for one row.
 pub type FieldErrors = Vec<(&'static str, String)>;
 
+/// Where a record's fields come from: a CSV row of a package, or a form in the web app. The
+/// same rules then apply to both.
+pub trait FieldSource {
+    /// The value of `column`; `None` when absent or empty.
+    fn field(&self, column: &str) -> Option<&str>;
+}
+
+/// A row of a package's table.
+pub(crate) struct TableRow<'a>(pub &'a Table, pub &'a Row);
+
+impl FieldSource for TableRow<'_> {
+    fn field(&self, column: &str) -> Option<&str> {
+        self.0.get(self.1, column)
+    }
+}
+
+/// Form fields by name (trimmed; empty means missing).
+impl FieldSource for std::collections::HashMap<String, String> {
+    fn field(&self, column: &str) -> Option<&str> {
+        self.get(column).map(|v| v.trim()).filter(|v| !v.is_empty())
+    }
+}
+
 struct Fields<'a> {
-    table: &'a Table,
-    row: &'a Row,
+    source: &'a dyn FieldSource,
     today: Date,
     errors: FieldErrors,
 }
 
 impl<'a> Fields<'a> {
-    fn new(table: &'a Table, row: &'a Row, today: Date) -> Self {
+    fn new(source: &'a dyn FieldSource, today: Date) -> Self {
         Self {
-            table,
-            row,
+            source,
             today,
             errors: Vec::new(),
         }
     }
 
     fn optional<T>(&mut self, column: &'static str, parse: impl FnOnce(&str) -> Result<T, InvalidValue>) -> Option<T> {
-        let raw = self.table.get(self.row, column)?;
+        let raw = self.source.field(column)?;
         match parse(raw) {
             Ok(value) => Some(value),
             Err(e) => {
@@ -40,7 +61,7 @@ impl<'a> Fields<'a> {
     }
 
     fn required<T>(&mut self, column: &'static str, parse: impl FnOnce(&str) -> Result<T, InvalidValue>) -> Option<T> {
-        if self.table.get(self.row, column).is_none() {
+        if self.source.field(column).is_none() {
             self.errors.push((column, "is required".into()));
             return None;
         }
@@ -85,8 +106,8 @@ fn free_text(max: usize) -> impl Fn(&str) -> Result<String, InvalidValue> {
     }
 }
 
-pub fn organization(table: &Table, row: &Row, today: Date) -> Result<Organization, FieldErrors> {
-    let mut f = Fields::new(table, row, today);
+pub fn organization(source: &dyn FieldSource, today: Date) -> Result<Organization, FieldErrors> {
+    let mut f = Fields::new(source, today);
     let org_id = f.required("org_id", Id::parse);
     let name = f.required("name", free_text(200));
     let sector = f.required("sector", Sector::parse);
@@ -109,8 +130,8 @@ pub fn organization(table: &Table, row: &Row, today: Date) -> Result<Organizatio
     })
 }
 
-pub fn participant(table: &Table, row: &Row, today: Date) -> Result<Participant, FieldErrors> {
-    let mut f = Fields::new(table, row, today);
+pub fn participant(source: &dyn FieldSource, today: Date) -> Result<Participant, FieldErrors> {
+    let mut f = Fields::new(source, today);
     let org_id = f.required("org_id", Id::parse);
     let participant_id = f.required("participant_id", Id::parse);
     let person_key = f.optional("person_key", Id::parse);
@@ -176,8 +197,8 @@ pub fn participant(table: &Table, row: &Row, today: Date) -> Result<Participant,
     })
 }
 
-pub fn activity(table: &Table, row: &Row, today: Date, framework: &Framework) -> Result<Activity, FieldErrors> {
-    let mut f = Fields::new(table, row, today);
+pub fn activity(source: &dyn FieldSource, today: Date, framework: &Framework) -> Result<Activity, FieldErrors> {
+    let mut f = Fields::new(source, today);
     let org_id = f.required("org_id", Id::parse);
     let participant_id = f.required("participant_id", Id::parse);
     let date = f.past_date("date", true);
@@ -203,8 +224,8 @@ pub fn activity(table: &Table, row: &Row, today: Date, framework: &Framework) ->
     })
 }
 
-pub fn milestone(table: &Table, row: &Row, today: Date, framework: &Framework) -> Result<MilestoneRecord, FieldErrors> {
-    let mut f = Fields::new(table, row, today);
+pub fn milestone(source: &dyn FieldSource, today: Date, framework: &Framework) -> Result<MilestoneRecord, FieldErrors> {
+    let mut f = Fields::new(source, today);
     let org_id = f.required("org_id", Id::parse);
     let participant_id = f.required("participant_id", Id::parse);
     let date = f.past_date("date", true);
@@ -227,8 +248,8 @@ pub fn milestone(table: &Table, row: &Row, today: Date, framework: &Framework) -
     })
 }
 
-pub fn assessment(table: &Table, row: &Row, today: Date) -> Result<Assessment, FieldErrors> {
-    let mut f = Fields::new(table, row, today);
+pub fn assessment(source: &dyn FieldSource, today: Date) -> Result<Assessment, FieldErrors> {
+    let mut f = Fields::new(source, today);
     let org_id = f.required("org_id", Id::parse);
     let participant_id = f.required("participant_id", Id::parse);
     let date = f.past_date("date", true);

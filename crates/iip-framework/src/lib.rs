@@ -181,6 +181,13 @@ impl Framework {
         self.milestone_element.get(milestone_id).map(|&i| &self.elements[i])
     }
 
+    pub fn milestone(&self, milestone_id: &str) -> Option<&Entry> {
+        self.element_of_milestone(milestone_id)?
+            .milestones
+            .iter()
+            .find(|m| m.id == milestone_id)
+    }
+
     pub fn element(&self, element_id: &str) -> Option<&Element> {
         self.elements.iter().find(|e| e.id == element_id)
     }

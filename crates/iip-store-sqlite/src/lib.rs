@@ -14,6 +14,9 @@ use iip_store::{ImportSession, Store, StoreError, StoreResult, TableCounts, Writ
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 
+mod accounts;
+mod case;
+
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 fn backend(e: sqlx::Error) -> StoreError {
@@ -22,7 +25,7 @@ fn backend(e: sqlx::Error) -> StoreError {
 
 #[derive(Clone, Debug)]
 pub struct SqliteStore {
-    pool: SqlitePool,
+    pub(crate) pool: SqlitePool,
 }
 
 impl SqliteStore {

@@ -4,7 +4,7 @@
 use std::future::Future;
 
 use iip_domain::Date;
-use iip_domain::facts::{FactSink, OrgNode};
+use iip_domain::facts::{ActivityFact, AssessmentFact, FactSink, MilestoneFact, OrgNode, ParticipantFact};
 use iip_domain::records::{Activity, Assessment, MilestoneRecord, Organization, Participant};
 
 #[derive(Debug, thiserror::Error)]
@@ -41,7 +41,7 @@ pub struct TableCounts {
     pub assessments: u64,
 }
 
-pub trait Store: Clone + Send + Sync + 'static {
+pub trait Store: AccountStore + CaseStore + Clone + Send + Sync + 'static {
     type Import: ImportSession;
 
     /// Starts an all-or-nothing import: nothing is visible to readers until `commit`.
@@ -85,4 +85,235 @@ pub trait ImportSession: Send {
     fn commit(self) -> impl Future<Output = StoreResult<()>> + Send;
 
     fn rollback(self) -> impl Future<Output = StoreResult<()>> + Send;
+}
+
+/// A new account. The password arrives already hashed (Argon2id, `iip-auth`).
+pub struct NewUser<'a> {
+    pub email: &'a str,
+    pub display_name: &'a str,
+    pub org_id: &'a str,
+    pub role: &'a str,
+    pub password_hash: &'a str,
+}
+
+#[derive(Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    pub id: i64,
+    pub email: String,
+    pub display_name: String,
+    pub org_id: String,
+    pub role: String,
+    pub password_hash: String,
+    pub disabled: bool,
+}
+
+/// Redacted: the password hash and the email stay out of logs.
+impl std::fmt::Debug for UserRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UserRecord")
+            .field("id", &self.id)
+            .field("org_id", &self.org_id)
+            .field("role", &self.role)
+            .field("disabled", &self.disabled)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A live session and its user.
+#[derive(Debug, Clone)]
+pub struct SessionRecord {
+    pub user: UserRecord,
+    /// The per-session token every form must send back (CSRF).
+    pub csrf: String,
+}
+
+/// How long sessions live, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionLimits {
+    /// Ended after this long without a request.
+    pub idle: i64,
+    /// Ended this long after sign-in, however active.
+    pub absolute: i64,
+}
+
+/// Accounts and sessions. Sessions are kept by the SHA-256 of their token only.
+pub trait AccountStore {
+    /// Creates an account; `Ok(None)` when the email is taken.
+    fn create_user(&self, user: &NewUser<'_>) -> impl Future<Output = StoreResult<Option<i64>>> + Send;
+
+    fn user_by_email(&self, email: &str) -> impl Future<Output = StoreResult<Option<UserRecord>>> + Send;
+
+    /// Every account, or those of one organization, by email.
+    fn users(&self, org_id: Option<&str>) -> impl Future<Output = StoreResult<Vec<UserRecord>>> + Send;
+
+    /// Disables or enables an account; disabling also ends its sessions.
+    fn set_user_disabled(&self, user_id: i64, disabled: bool) -> impl Future<Output = StoreResult<()>> + Send;
+
+    fn create_session(
+        &self,
+        token_hash: &[u8],
+        user_id: i64,
+        csrf: &str,
+        now: i64,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// The session when it exists, its user is enabled and it is within `limits` at `now`;
+    /// marks it used at `now`. An expired session is deleted.
+    fn session(
+        &self,
+        token_hash: &[u8],
+        now: i64,
+        limits: SessionLimits,
+    ) -> impl Future<Output = StoreResult<Option<SessionRecord>>> + Send;
+
+    fn delete_session(&self, token_hash: &[u8]) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Ends every session of a user (sign out everywhere, password change, disabling).
+    fn delete_user_sessions(&self, user_id: i64) -> impl Future<Output = StoreResult<()>> + Send;
+}
+
+/// One participant in a case worker's list.
+#[derive(Clone, PartialEq)]
+pub struct ParticipantSummary {
+    pub participant_id: String,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub primary_language: Option<String>,
+    pub last_activity: Option<Date>,
+}
+
+impl std::fmt::Debug for ParticipantSummary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ParticipantSummary")
+            .field("participant_id", &self.participant_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A participant as stored, with its row (the engine's key).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParticipantRecord {
+    pub row: i64,
+    pub participant: Participant,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ActivityEntry {
+    pub date: Date,
+    pub program: String,
+    pub hundredths: u32,
+    pub element: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct MilestoneEntry {
+    pub date: Date,
+    pub milestone: String,
+    pub element: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssessmentEntry {
+    pub date: Date,
+    pub instrument: String,
+    pub score: f64,
+}
+
+/// A need or a goal on a participant's pathway, for one element.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PathwayItem {
+    pub id: i64,
+    pub kind: PathwayKind,
+    pub element: String,
+    pub description: String,
+    pub target_date: Option<Date>,
+    pub created_on: Date,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PathwayKind {
+    Need,
+    Goal,
+}
+
+impl PathwayKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PathwayKind::Need => "need",
+            PathwayKind::Goal => "goal",
+        }
+    }
+}
+
+/// Everything on one participant's pathway, oldest first.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Pathway {
+    pub activities: Vec<ActivityEntry>,
+    pub milestones: Vec<MilestoneEntry>,
+    pub assessments: Vec<AssessmentEntry>,
+    pub items: Vec<PathwayItem>,
+}
+
+/// What a write did, for readers that keep derived state (the metrics snapshot): the store's
+/// new revision and the fact to apply, or `None` when the write changed something a fact
+/// cannot express (a replaced score) and derived state must be rebuilt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Recorded<F> {
+    pub revision: i64,
+    pub fact: Option<F>,
+}
+
+/// Why a case-work write was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refused {
+    /// The same record exists already (a participant id, a milestone on that date).
+    Duplicate,
+    /// The organization or participant it names does not exist.
+    Unknown,
+}
+
+pub type WriteResult<F> = StoreResult<Result<Recorded<F>, Refused>>;
+
+/// Case work from the web app: one organization's participants and their pathways. Every
+/// call names the organization, so nothing here reaches another organization's records.
+pub trait CaseStore {
+    /// Participants of `org_id` whose local id starts with `query` or whose first or last name
+    /// contains it (case-insensitive); all of them for an empty query. At most `limit`.
+    fn search_participants(
+        &self,
+        org_id: &str,
+        query: &str,
+        limit: u32,
+    ) -> impl Future<Output = StoreResult<Vec<ParticipantSummary>>> + Send;
+
+    fn participant_record(
+        &self,
+        org_id: &str,
+        participant_id: &str,
+    ) -> impl Future<Output = StoreResult<Option<ParticipantRecord>>> + Send;
+
+    fn create_participant(
+        &self,
+        participant: &Participant,
+    ) -> impl Future<Output = WriteResult<ParticipantFact>> + Send;
+
+    /// Adds one session of an activity (a second identical one counts again).
+    fn record_activity(&self, activity: &Activity) -> impl Future<Output = WriteResult<ActivityFact>> + Send;
+
+    fn record_milestone(&self, milestone: &MilestoneRecord) -> impl Future<Output = WriteResult<MilestoneFact>> + Send;
+
+    /// Records a score; a score for the same instrument and date replaces it.
+    fn record_assessment(&self, assessment: &Assessment) -> impl Future<Output = WriteResult<AssessmentFact>> + Send;
+
+    fn pathway(&self, participant_row: i64) -> impl Future<Output = StoreResult<Pathway>> + Send;
+
+    fn add_pathway_item(
+        &self,
+        participant_row: i64,
+        kind: PathwayKind,
+        element: &str,
+        description: &str,
+        target_date: Option<Date>,
+        today: Date,
+    ) -> impl Future<Output = StoreResult<i64>> + Send;
 }

@@ -12,6 +12,7 @@ use iip_metrics::{Dimension, MetricSet};
 use iip_store::Store;
 use serde::Deserialize;
 
+use crate::auth::CurrentUser;
 use crate::{AppState, WebError};
 
 /// `year`, `scope`, `metric` (comma-separated ids; default: the core metrics) and `by` (up to
@@ -64,6 +65,7 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, message) = match &self.0 {
             WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, m.clone()),
+            WebError::Forbidden(m) => (StatusCode::FORBIDDEN, m.clone()),
             WebError::NotFound(m) => (StatusCode::NOT_FOUND, m.clone()),
             WebError::Internal(detail) => {
                 tracing::error!(error = %detail, "api request failed");
@@ -82,10 +84,18 @@ impl From<WebError> for ApiError {
 
 pub async fn metrics<S: Store>(
     State(state): State<Arc<AppState<S>>>,
+    user: CurrentUser,
     params: Result<Query<MetricsParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Response, ApiError> {
     let Query(params) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
-    let report = compute(&state, &params).await?;
+    let tree = crate::auth::org_tree(&state).await?;
+    let access = user.access(&tree);
+    // Unknown scopes answer 404 from the engine; known ones outside the view 403.
+    let mut report = compute(&state, &params).await?;
+    if params.scope().is_some_and(|s| !access.scope(s)) {
+        return Err(WebError::Forbidden("That scope is outside your view.".into()).into());
+    }
+    report.rows.retain(|r| access.scope(&r.scope_id));
     Ok(Json(report).into_response())
 }
 

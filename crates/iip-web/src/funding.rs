@@ -18,6 +18,7 @@ use minijinja::context;
 use serde::Serialize;
 
 use crate::api::ApiError;
+use crate::auth::CurrentUser;
 use crate::chart::{Change, change_chart};
 use crate::{AppState, WebError};
 
@@ -154,7 +155,24 @@ struct Row {
     limit: String,
 }
 
-pub async fn page<S: Store>(State(state): State<Arc<AppState<S>>>, query: RawQuery) -> Result<Html<String>, WebError> {
+/// The simulator compares every consortium: state-wide roles only.
+async fn allowed<S: Store>(state: &AppState<S>, user: &CurrentUser) -> Result<(), WebError> {
+    let tree = crate::auth::org_tree(state).await?;
+    if user.access(&tree).funding() {
+        Ok(())
+    } else {
+        Err(WebError::Forbidden(
+            "The funding simulator is for state analysts and system administrators.".into(),
+        ))
+    }
+}
+
+pub async fn page<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    user: CurrentUser,
+    query: RawQuery,
+) -> Result<Html<String>, WebError> {
+    allowed(&state, &user).await?;
     let raw = raw(query)?;
     let (params, outcome) = outcome(&state, &raw).await?;
     let base = scenario(&state)?;
@@ -251,6 +269,7 @@ pub async fn page<S: Store>(State(state): State<Arc<AppState<S>>>, query: RawQue
             rows => minijinja::Value::from(minijinja::value::Serde(&rows)),
             chart,
             query,
+            user => user.nav(),
         },
     )
 }
@@ -293,7 +312,7 @@ fn signed(cents: i64) -> String {
     }
 }
 
-fn urlencode(text: &str) -> String {
+pub(crate) fn urlencode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
@@ -302,7 +321,12 @@ fn urlencode(text: &str) -> String {
         .collect()
 }
 
-pub async fn csv<S: Store>(State(state): State<Arc<AppState<S>>>, query: RawQuery) -> Result<Response, WebError> {
+pub async fn csv<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    user: CurrentUser,
+    query: RawQuery,
+) -> Result<Response, WebError> {
+    allowed(&state, &user).await?;
     let (params, outcome) = outcome(&state, &raw(query)?).await?;
     let mut body = Vec::new();
     outcome
@@ -321,7 +345,12 @@ pub async fn csv<S: Store>(State(state): State<Arc<AppState<S>>>, query: RawQuer
         .into_response())
 }
 
-pub async fn api<S: Store>(State(state): State<Arc<AppState<S>>>, query: RawQuery) -> Result<Response, ApiError> {
+pub async fn api<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    user: CurrentUser,
+    query: RawQuery,
+) -> Result<Response, ApiError> {
+    allowed(&state, &user).await?;
     let (params, outcome) = outcome(&state, &raw(query)?).await?;
     Ok(
         Json(serde_json::json!({ "year": params.year.to_string(), "weights": params.weights, "outcome": outcome }))

@@ -2,6 +2,8 @@
 //! No JavaScript, no external requests; every figure shown has passed suppression.
 
 mod api;
+pub mod auth;
+mod case;
 mod chart;
 pub mod funding;
 mod pages;
@@ -11,7 +13,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::http::{HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use iip_domain::ProgramYear;
 use iip_framework::Framework;
 use iip_metrics::{MetricSet, Snapshot};
@@ -27,8 +29,11 @@ pub struct AppState<S> {
     /// The year shown when the request names none.
     pub default_year: ProgramYear,
     templates: Environment<'static>,
-    /// The metrics engine's snapshot and the store revision it reflects.
-    snapshot: tokio::sync::RwLock<Option<(i64, Arc<Snapshot>)>>,
+    /// The metrics engine's snapshot and the store revision it reflects. Writes through the
+    /// web app apply their fact in place; another process's import makes it rebuild.
+    snapshot: tokio::sync::RwLock<Option<(i64, Snapshot)>>,
+    pub auth: auth::AuthConfig,
+    limiter: iip_auth::LoginLimiter,
     /// The funding simulator's formula, baseline, need and member tables, when configured.
     funding: Option<iip_funding::Scenario>,
 }
@@ -43,8 +48,29 @@ impl<S: Store> AppState<S> {
             default_year,
             templates: templates().map_err(|e| WebError::Internal(e.to_string()))?,
             snapshot: tokio::sync::RwLock::new(None),
+            auth: auth::AuthConfig::default(),
+            limiter: iip_auth::LoginLimiter::default(),
             funding: None,
         })
+    }
+
+    pub fn with_auth(mut self, auth: auth::AuthConfig) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// Applies a web write to the snapshot in place when it is the very next revision;
+    /// otherwise (another write or import came between, or the write changed something no
+    /// fact expresses) the snapshot is dropped and the next reader rebuilds it.
+    pub async fn apply<F>(&self, recorded: iip_store::Recorded<F>, push: impl FnOnce(&mut Snapshot, F)) {
+        let mut slot = self.snapshot.write().await;
+        match (slot.as_mut(), recorded.fact) {
+            (Some((seen, snapshot)), Some(fact)) if *seen + 1 == recorded.revision => {
+                push(snapshot, fact);
+                *seen = recorded.revision;
+            }
+            _ => *slot = None,
+        }
     }
 
     /// Serves the funding simulator (`/funding`) for this scenario.
@@ -55,30 +81,30 @@ impl<S: Store> AppState<S> {
 
     /// The current snapshot, rebuilt when the store's revision moved (another process
     /// imported a package). One rebuild at a time; readers meanwhile wait.
-    pub async fn snapshot(&self) -> Result<Arc<Snapshot>, WebError> {
+    pub async fn snapshot(&self) -> Result<tokio::sync::RwLockReadGuard<'_, Snapshot>, WebError> {
         let revision = self
             .store
             .revision()
             .await
             .map_err(|e| WebError::Internal(e.to_string()))?;
-        if let Some((seen, snapshot)) = self.snapshot.read().await.as_ref()
-            && *seen == revision
         {
-            return Ok(Arc::clone(snapshot));
+            let guard = self.snapshot.read().await;
+            if guard.as_ref().is_some_and(|(seen, _)| *seen == revision) {
+                return tokio::sync::RwLockReadGuard::try_map(guard, |s| s.as_ref().map(|(_, snap)| snap))
+                    .map_err(|_| WebError::Internal("snapshot vanished".into()));
+            }
         }
         let mut slot = self.snapshot.write().await;
-        if let Some((seen, snapshot)) = slot.as_ref()
-            && *seen == revision
-        {
-            return Ok(Arc::clone(snapshot));
-        }
-        let snapshot = Arc::new(
-            load_snapshot(&self.store, &self.framework)
+        let current = slot.as_ref().is_some_and(|(seen, _)| *seen >= revision);
+        if !current {
+            let snapshot = load_snapshot(&self.store, &self.framework)
                 .await
-                .map_err(|e| WebError::Internal(e.to_string()))?,
-        );
-        *slot = Some((revision, Arc::clone(&snapshot)));
-        Ok(snapshot)
+                .map_err(|e| WebError::Internal(e.to_string()))?;
+            *slot = Some((revision, snapshot));
+        }
+        let guard = slot.downgrade();
+        tokio::sync::RwLockReadGuard::try_map(guard, |s| s.as_ref().map(|(_, snap)| snap))
+            .map_err(|_| WebError::Internal("snapshot vanished".into()))
     }
 }
 
@@ -96,6 +122,13 @@ fn templates() -> Result<Environment<'static>, minijinja::Error> {
     env.add_template("framework.html", include_str!("../templates/framework.html"))?;
     env.add_template("metrics.html", include_str!("../templates/metrics.html"))?;
     env.add_template("funding.html", include_str!("../templates/funding.html"))?;
+    env.add_template("login.html", include_str!("../templates/login.html"))?;
+    env.add_template("participants.html", include_str!("../templates/participants.html"))?;
+    env.add_template(
+        "participant_new.html",
+        include_str!("../templates/participant_new.html"),
+    )?;
+    env.add_template("pathway.html", include_str!("../templates/pathway.html"))?;
     Ok(env)
 }
 
@@ -110,7 +143,7 @@ const SECURITY_HEADERS: &[(&str, &str)] = &[
     ),
     ("x-content-type-options", "nosniff"),
     ("x-frame-options", "DENY"),
-    ("referrer-policy", "no-referrer"),
+    ("referrer-policy", "same-origin"),
     ("cross-origin-opener-policy", "same-origin"),
     ("permissions-policy", "camera=(), microphone=(), geolocation=()"),
 ];
@@ -121,6 +154,12 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .route("/framework", get(pages::framework::<S>))
         .route("/metrics", get(pages::metrics::<S>))
         .route("/api/metrics", get(api::metrics::<S>))
+        .route("/login", get(auth::login_page::<S>).post(auth::login::<S>))
+        .route("/logout", post(auth::logout::<S>))
+        .route("/participants", get(case::list::<S>).post(case::create::<S>))
+        .route("/participants/new", get(case::new_form::<S>))
+        .route("/participants/{participant_id}", get(case::pathway::<S>))
+        .route("/participants/{participant_id}/{record}", post(case::record::<S>))
         .route("/funding", get(funding::page::<S>))
         .route("/funding.csv", get(funding::csv::<S>))
         .route("/api/funding", get(funding::api::<S>))
@@ -129,6 +168,8 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .route("/favicon.ico", get(favicon))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(auth::same_origin_writes))
+        .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
         .with_state(Arc::new(state));
     for (name, value) in SECURITY_HEADERS {
         router = router.layer(SetResponseHeaderLayer::overriding(
@@ -182,6 +223,8 @@ pub enum WebError {
     #[error("{0}")]
     BadRequest(String),
     #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
     NotFound(String),
     #[error("internal error")]
     Internal(String),
@@ -191,6 +234,7 @@ impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let (status, title, message) = match &self {
             WebError::BadRequest(m) => (StatusCode::BAD_REQUEST, "Bad request", m.clone()),
+            WebError::Forbidden(m) => (StatusCode::FORBIDDEN, "Not allowed", m.clone()),
             WebError::NotFound(m) => (StatusCode::NOT_FOUND, "Not found", m.clone()),
             WebError::Internal(detail) => {
                 tracing::error!(error = %detail, "request failed");
@@ -219,7 +263,10 @@ pub async fn serve<S: Store>(
     state: AppState<S>,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
 }

@@ -12,6 +12,7 @@ use minijinja::context;
 use serde::{Deserialize, Serialize};
 
 use crate::api::MetricsParams;
+use crate::auth::CurrentUser;
 use crate::chart::{Bar, bar_chart};
 use crate::{AppState, WebError};
 
@@ -63,6 +64,7 @@ fn metric_label(set: &MetricSet, metric: &str, lang: &str) -> String {
 
 pub async fn dashboard<S: Store>(
     State(state): State<Arc<AppState<S>>>,
+    user: CurrentUser,
     Query(query): Query<DashboardQuery>,
 ) -> Result<Html<String>, WebError> {
     let year = match query.year.as_deref().filter(|y| !y.is_empty()) {
@@ -78,7 +80,7 @@ pub async fn dashboard<S: Store>(
         return render(
             &state,
             "dashboard.html",
-            context! { empty => true, year => year.to_string() },
+            context! { empty => true, year => year.to_string(), user => user.nav() },
         );
     }
     let snapshot = state.snapshot().await?;
@@ -119,6 +121,18 @@ pub async fn dashboard<S: Store>(
             .collect();
         stack.extend(children.into_iter().rev().map(|i| (i, depth + 1)));
     }
+    // Only the scopes within the user's view; suppression was decided over all of them.
+    let tree = crate::auth::org_tree(&state).await?;
+    let access = user.access(&tree);
+    ordered.retain(|&(i, _)| access.scope(&orgs[i].org_id));
+    let Some(&(first, first_depth)) = ordered.first() else {
+        return Err(WebError::Forbidden(
+            "Your account sees no organization in this store.".into(),
+        ));
+    };
+    for entry in &mut ordered {
+        entry.1 -= first_depth.min(entry.1);
+    }
     let scopes: Vec<ScopeView> = ordered
         .iter()
         .map(|&(i, depth)| {
@@ -137,11 +151,20 @@ pub async fn dashboard<S: Store>(
         .collect();
 
     let selected = match query.scope.as_deref().filter(|s| !s.is_empty()) {
-        Some(scope) => orgs
+        Some(scope) => {
+            let org = orgs
+                .iter()
+                .find(|o| o.org_id == scope)
+                .ok_or_else(|| WebError::NotFound("That organization is not in this store.".into()))?;
+            if !access.scope(scope) {
+                return Err(WebError::Forbidden("That organization is outside your view.".into()));
+            }
+            org
+        }
+        None => orgs
             .iter()
-            .find(|o| o.org_id == scope)
-            .ok_or_else(|| WebError::NotFound("That organization is not in this store.".into()))?,
-        None => &orgs[ordered[0].0],
+            .find(|o| o.org_id == user.principal.org_id && access.scope(&o.org_id))
+            .unwrap_or(&orgs[first]),
     };
     let metrics: Vec<MetricView> = report
         .scope(&selected.org_id)
@@ -182,6 +205,7 @@ pub async fn dashboard<S: Store>(
             metrics => minijinja::Value::from(minijinja::value::Serde(&metrics)),
             chart,
             threshold => iip_metrics::SUPPRESSION_THRESHOLD,
+            user => user.nav(),
         },
     )
 }
@@ -193,6 +217,7 @@ pub struct FrameworkQuery {
 
 pub async fn framework<S: Store>(
     State(state): State<Arc<AppState<S>>>,
+    user: Option<CurrentUser>,
     Query(query): Query<FrameworkQuery>,
 ) -> Result<Html<String>, WebError> {
     let lang = match query.lang.as_deref() {
@@ -221,7 +246,7 @@ pub async fn framework<S: Store>(
     render(
         &state,
         "framework.html",
-        context! { lang, version => state.framework.version.clone(), elements },
+        context! { lang, version => state.framework.version.clone(), elements, user => user.map(|u| u.nav()) },
     )
 }
 
@@ -247,6 +272,7 @@ fn group_label(row: &iip_metrics::MetricRow) -> String {
 /// One metric at one scope, optionally broken down: the explorer of every built-in metric.
 pub async fn metrics<S: Store>(
     State(state): State<Arc<AppState<S>>>,
+    user: CurrentUser,
     params: Result<Query<MetricsParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Html<String>, WebError> {
     let Query(mut params) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
@@ -276,10 +302,12 @@ pub async fn metrics<S: Store>(
         },
     )
     .await?;
+    let tree = crate::auth::org_tree(&state).await?;
+    let access = user.access(&tree);
     let scopes: Vec<String> = {
         let mut seen: Vec<String> = Vec::new();
         for row in &full.rows {
-            if seen.last() != Some(&row.scope_id) {
+            if seen.last() != Some(&row.scope_id) && access.scope(&row.scope_id) {
                 seen.push(row.scope_id.clone());
             }
         }
@@ -288,9 +316,13 @@ pub async fn metrics<S: Store>(
     let scope = params
         .scope()
         .map(str::to_owned)
+        .or_else(|| scopes.iter().find(|s| **s == user.principal.org_id).cloned())
         .or_else(|| scopes.first().cloned())
         .unwrap_or_default();
     if !scopes.contains(&scope) {
+        if full.rows.iter().any(|r| r.scope_id == scope) {
+            return Err(WebError::Forbidden("That scope is outside your view.".into()));
+        }
         return Err(WebError::NotFound("That scope is not in this store.".into()));
     }
     let percent = |r: f64| format!("{:.1}%", r * 100.0);
@@ -333,6 +365,7 @@ pub async fn metrics<S: Store>(
             by => by.first().map(|d| d.as_str()).unwrap_or(""),
             groups => minijinja::Value::from(minijinja::value::Serde(&groups)),
             chart,
+            user => user.nav(),
         },
     )
 }

@@ -1,35 +1,21 @@
 //! The funding simulator's page, CSV and API through the real router over a real store.
 
-use std::sync::Arc;
+mod support;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use iip_domain::{Date, ProgramYear};
-use iip_exchange::{ImportOptions, Issue, import_package};
-use iip_framework::Framework;
+use axum::http::StatusCode;
 use iip_funding::plausible::{Sized, need_and_members};
 use iip_funding::{Formula, MemberTable, NeedTable, Scenario};
-use iip_generate::{GeneratorConfig, generate};
 use iip_store::Store;
-use iip_store_sqlite::SqliteStore;
-use iip_web::{AppState, router};
-use tower::ServiceExt;
+use iip_web::router;
 
-async fn app(with_funding: bool) -> (axum::Router, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let framework = Framework::builtin().expect("framework");
-    let store = SqliteStore::open(&dir.path().join("t.db")).await.expect("open");
-    let package = dir.path().join("package");
-    generate(GeneratorConfig { people: 1500, seed: 3 }, &package).expect("generate");
-    let mut issues: Vec<Issue> = Vec::new();
-    let options = ImportOptions {
-        skip_invalid: false,
-        today: Date::today(),
-    };
-    let summary = import_package(&store, &framework, &package, options, &mut issues)
-        .await
-        .expect("import");
-    assert!(summary.committed, "{issues:?}");
+/// The router, signed in as a state analyst, and the session cookie.
+struct App {
+    router: axum::Router,
+    cookie: String,
+}
+
+async fn app(with_funding: bool) -> (App, tempfile::TempDir) {
+    let (mut state, store, dir) = support::state(1500).await;
     // Every consortium (level region) with its members, all of the same (unknown) size.
     let orgs = store.organizations().await.expect("orgs");
     let units: Vec<Sized> = orgs
@@ -47,8 +33,8 @@ async fn app(with_funding: bool) -> (axum::Router, tempfile::TempDir) {
         .collect();
     assert!(units.len() >= 2, "the generated region has consortia");
     let (need, members) = need_and_members(&units, 11);
-    let year = ProgramYear::parse("2024-25").expect("year");
-    let mut state = AppState::new(store, Arc::new(framework), year).expect("state");
+    support::add_user(&store, "state@test.iip", "state_analyst", "ca").await;
+    support::add_user(&store, "worker@test.iip", "case_worker", "south-bay-adult-school").await;
     if with_funding {
         let (bn, b) = iip_funding::BASELINE_FORMULA;
         let (fname, f) = iip_funding::INTEGRATION_FORMULA;
@@ -59,27 +45,18 @@ async fn app(with_funding: bool) -> (axum::Router, tempfile::TempDir) {
             members: Some(MemberTable::parse(&members, "members.csv").expect("members")),
         });
     }
-    (router(state), dir)
+    let router = router(state);
+    let cookie = support::sign_in(&router, "state@test.iip").await;
+    (App { router, cookie }, dir)
 }
 
-async fn get(app: &axum::Router, uri: &str) -> (StatusCode, String, String) {
-    let response = app
-        .clone()
-        .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
-        .await
-        .expect("response");
-    let status = response.status();
-    let kind = response
-        .headers()
-        .get("content-type")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_owned();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 24).await.expect("body");
-    (status, kind, String::from_utf8(bytes.to_vec()).expect("utf-8"))
+async fn get(app: &App, uri: &str) -> (StatusCode, String, String) {
+    let response = support::send(&app.router, "GET", uri, Some(&app.cookie), None).await;
+    let kind = response.header("content-type").to_owned();
+    (response.status, kind, response.body)
 }
 
-async fn api(app: &axum::Router, query: &str) -> serde_json::Value {
+async fn api(app: &App, query: &str) -> serde_json::Value {
     let (status, _, body) = get(app, &format!("/api/funding?{query}")).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     serde_json::from_str(&body).expect("json")
@@ -197,4 +174,20 @@ async fn bad_parameters_get_400_and_an_unconfigured_server_404() {
     let (status, _, page) = get(&bare, "/funding").await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     assert!(page.contains("--funding-need"), "{page}");
+}
+
+#[tokio::test]
+async fn only_state_wide_roles_see_the_simulator() {
+    let (app, _dir) = app(true).await;
+    let worker = support::sign_in(&app.router, "worker@test.iip").await;
+    for uri in ["/funding", "/funding.csv", "/api/funding"] {
+        let response = support::send(&app.router, "GET", uri, Some(&worker), None).await;
+        assert_eq!(response.status, StatusCode::FORBIDDEN, "{uri}");
+        let anonymous = support::send(&app.router, "GET", uri, None, None).await;
+        assert!(
+            matches!(anonymous.status, StatusCode::SEE_OTHER | StatusCode::UNAUTHORIZED),
+            "{uri}: {}",
+            anonymous.status
+        );
+    }
 }

@@ -8,6 +8,7 @@ use iip_domain::{Date, ProgramYear};
 use iip_exchange::{ImportOptions, Issue, import_package};
 use iip_framework::Framework;
 use iip_generate::{GeneratorConfig, generate};
+use iip_store::{AccountStore, NewUser};
 use iip_store_sqlite::SqliteStore;
 use iip_web::{AppState, router};
 use tower::ServiceExt;
@@ -18,7 +19,13 @@ struct Page {
     body: String,
 }
 
-async fn app(people: u64) -> (axum::Router, tempfile::TempDir) {
+/// The router over a real store, signed in as a state analyst (who sees every aggregate).
+pub struct TestApp {
+    router: axum::Router,
+    cookie: String,
+}
+
+async fn app(people: u64) -> (TestApp, tempfile::TempDir) {
     let dir = tempfile::tempdir().expect("tempdir");
     let framework = Framework::builtin().expect("framework");
     let store = SqliteStore::open(&dir.path().join("t.db")).await.expect("open");
@@ -36,14 +43,55 @@ async fn app(people: u64) -> (axum::Router, tempfile::TempDir) {
         assert!(summary.committed, "{issues:?}");
     }
     let year = ProgramYear::parse("2024-25").expect("year");
+    let hash = iip_auth::hash_password("a long test password").expect("hash");
+    let (org, role) = if people > 0 {
+        ("ca", "state_analyst")
+    } else {
+        ("none", "system_admin")
+    };
+    store
+        .create_user(&NewUser {
+            email: "analyst@test.iip",
+            display_name: "Test Analyst",
+            org_id: org,
+            role,
+            password_hash: &hash,
+        })
+        .await
+        .expect("user");
     let state = AppState::new(store, Arc::new(framework), year).expect("state");
-    (router(state), dir)
+    let router = router(state);
+    let login = router
+        .clone()
+        .oneshot(
+            Request::post("/login")
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(Body::from("email=analyst%40test.iip&password=a+long+test+password"))
+                .expect("request"),
+        )
+        .await
+        .expect("response");
+    assert_eq!(login.status(), StatusCode::SEE_OTHER);
+    let cookie = login
+        .headers()
+        .get("set-cookie")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|c| c.split(';').next())
+        .expect("session cookie")
+        .to_owned();
+    (TestApp { router, cookie }, dir)
 }
 
-async fn get(app: &axum::Router, uri: &str) -> Page {
+async fn get(app: &TestApp, uri: &str) -> Page {
     let response = app
+        .router
         .clone()
-        .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
+        .oneshot(
+            Request::get(uri)
+                .header("cookie", &app.cookie)
+                .body(Body::empty())
+                .expect("request"),
+        )
         .await
         .expect("response");
     let status = response.status();
@@ -71,7 +119,7 @@ fn assert_security_headers(page: &Page) {
     );
     assert_eq!(header("x-content-type-options"), "nosniff");
     assert_eq!(header("x-frame-options"), "DENY");
-    assert_eq!(header("referrer-policy"), "no-referrer");
+    assert_eq!(header("referrer-policy"), "same-origin");
 }
 
 /// Every integer shown in a table cell: none may be a small count.

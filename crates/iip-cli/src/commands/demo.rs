@@ -67,12 +67,55 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     println!("imported into {} ({} participants)", db.display(), stored.participants);
     println!("try: iip report --db {} --year 2024-25 --format csv", db.display());
     let year = ProgramYear::containing(store.latest_activity_date().await?.unwrap_or_else(Date::today));
+    demo_accounts(&store).await?;
     let funding = demo_funding(&store_args, &args.dir, year).await?;
     if args.no_serve {
         store.close().await;
         return Ok(ExitCode::SUCCESS);
     }
     super::serve::serve(store, framework, args.addr, None, Some(funding)).await
+}
+
+/// One account per role (and a second case worker at another organization), with random
+/// passwords printed once, so a newcomer sees every view within a minute.
+async fn demo_accounts(store: &SqliteStore) -> anyhow::Result<()> {
+    const ACCOUNTS: &[(&str, &str, &str, &str)] = &[
+        (
+            "caseworker@demo.iip",
+            "Ana Case Worker",
+            "south-bay-adult-school",
+            "case_worker",
+        ),
+        (
+            "orgadmin@demo.iip",
+            "Omar Org Admin",
+            "south-bay-adult-school",
+            "org_admin",
+        ),
+        (
+            "caseworker2@demo.iip",
+            "Bao Case Worker",
+            "north-bay-adult-school",
+            "case_worker",
+        ),
+        (
+            "consortium@demo.iip",
+            "Carmen Consortium Analyst",
+            "south-bay",
+            "consortium_analyst",
+        ),
+        ("state@demo.iip", "Sam State Analyst", "ca", "state_analyst"),
+        ("admin@demo.iip", "Ada System Admin", "ca", "system_admin"),
+    ];
+    println!("demo accounts (sign in at /login; passwords are new on every run):");
+    for (email, name, org, role) in ACCOUNTS {
+        let account = super::user::Account { email, name, org, role };
+        let password = super::user::add(store, &account, None)
+            .await?
+            .context("a generated password")?;
+        println!("  {role:<19} {email:<22} {password}");
+    }
+    Ok(())
 }
 
 /// Plausible need and member tables for the demo region, written beside the database, and

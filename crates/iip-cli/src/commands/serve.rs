@@ -83,7 +83,13 @@ pub async fn serve(
         Some(raw) => ProgramYear::parse(raw).context("--year")?,
         None => ProgramYear::containing(store.latest_activity_date().await?.unwrap_or_else(Date::today)),
     };
-    let mut state = AppState::new(store.clone(), framework, default_year)?;
+    // Cookies are marked Secure unless the server only listens on loopback (plain-HTTP
+    // development and the demo); behind a TLS proxy, serve on loopback and set IIP_SECURE_COOKIES=1.
+    let secure_cookies = !addr.ip().is_loopback() || std::env::var("IIP_SECURE_COOKIES").is_ok_and(|v| v == "1");
+    let mut state = AppState::new(store.clone(), framework, default_year)?.with_auth(iip_web::auth::AuthConfig {
+        secure_cookies,
+        ..Default::default()
+    });
     if let Some(scenario) = funding {
         state = state.with_funding(scenario);
     }

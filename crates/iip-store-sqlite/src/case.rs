@@ -1,0 +1,402 @@
+//! Case work on SQLite: one organization's participants and their pathways. Every write is
+//! its own transaction that also bumps the store revision, and hands back the fact the
+//! metrics snapshot applies, so the dashboard counts it at once.
+
+use iip_domain::facts::{ActivityFact, AssessmentFact, MilestoneFact, ParticipantFact};
+use iip_domain::records::{
+    Activity, Assessment, CountryCode, Identity, LanguageCode, MilestoneRecord, Participant, Zip,
+};
+use iip_domain::{Barrier, Date, Gender, Id, RaceEthnicity};
+use iip_store::{
+    ActivityEntry, AssessmentEntry, CaseStore, MilestoneEntry, ParticipantRecord, ParticipantSummary, Pathway,
+    PathwayItem, PathwayKind, Recorded, Refused, StoreError, StoreResult, WriteResult,
+};
+use sqlx::{Row, Sqlite, Transaction};
+
+use crate::{SqliteStore, backend, join_barriers, participant_fact};
+
+async fn bump(tx: &mut Transaction<'static, Sqlite>) -> StoreResult<i64> {
+    sqlx::query_scalar("UPDATE store_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision")
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(backend)
+}
+
+async fn participant_row(
+    tx: &mut Transaction<'static, Sqlite>,
+    org_id: &str,
+    participant_id: &str,
+) -> StoreResult<Option<i64>> {
+    sqlx::query_scalar("SELECT id FROM participant WHERE org_id = ? AND participant_id = ?")
+        .bind(org_id)
+        .bind(participant_id)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(backend)
+}
+
+fn corrupt(what: &str) -> impl Fn(iip_domain::InvalidValue) -> StoreError + '_ {
+    move |e| StoreError::Corrupt(format!("{what} {e}"))
+}
+
+fn date(raw: &str) -> StoreResult<Date> {
+    Date::parse(raw).map_err(corrupt("date"))
+}
+
+impl CaseStore for SqliteStore {
+    async fn search_participants(&self, org_id: &str, query: &str, limit: u32) -> StoreResult<Vec<ParticipantSummary>> {
+        let query = query.trim();
+        let rows = sqlx::query(
+            "SELECT p.participant_id, i.first_name, i.last_name, p.primary_language, \
+             (SELECT MAX(a.date) FROM activity a WHERE a.participant_row = p.id) \
+             FROM participant p LEFT JOIN participant_identity i ON i.participant_row = p.id \
+             WHERE p.org_id = ?1 AND (?2 = '' OR p.participant_id LIKE ?2 || '%' ESCAPE '\\' \
+                OR instr(lower(i.first_name), lower(?2)) > 0 OR instr(lower(i.last_name), lower(?2)) > 0 \
+                OR instr(lower(i.first_name || ' ' || i.last_name), lower(?2)) > 0) \
+             ORDER BY p.participant_id LIMIT ?3",
+        )
+        .bind(org_id)
+        .bind(query.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|row| {
+                let last: Option<String> = row.get(4);
+                Ok(ParticipantSummary {
+                    participant_id: row.get(0),
+                    first_name: row.get(1),
+                    last_name: row.get(2),
+                    primary_language: row.get(3),
+                    last_activity: last.as_deref().map(date).transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    async fn participant_record(&self, org_id: &str, participant_id: &str) -> StoreResult<Option<ParticipantRecord>> {
+        let row = sqlx::query(
+            "SELECT p.id, p.org_id, p.participant_id, p.person_key, p.gender, p.race_ethnicity, \
+             p.country_of_birth, p.primary_language, p.us_arrival_year, p.zip, p.barriers, \
+             i.first_name, i.last_name, i.date_of_birth \
+             FROM participant p LEFT JOIN participant_identity i ON i.participant_row = p.id \
+             WHERE p.org_id = ? AND p.participant_id = ?",
+        )
+        .bind(org_id)
+        .bind(participant_id)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        let Some(row) = row else { return Ok(None) };
+        let text = |i: usize| row.get::<Option<String>, _>(i);
+        let participant = Participant {
+            org_id: Id::parse(&row.get::<String, _>(1)).map_err(corrupt("org_id"))?,
+            participant_id: Id::parse(&row.get::<String, _>(2)).map_err(corrupt("participant_id"))?,
+            person_key: text(3)
+                .as_deref()
+                .map(Id::parse)
+                .transpose()
+                .map_err(corrupt("person_key"))?,
+            identity: Identity {
+                first_name: text(11),
+                last_name: text(12),
+                date_of_birth: text(13).as_deref().map(date).transpose()?,
+            },
+            gender: text(4)
+                .as_deref()
+                .map(Gender::parse)
+                .transpose()
+                .map_err(corrupt("gender"))?,
+            race_ethnicity: text(5)
+                .as_deref()
+                .map(RaceEthnicity::parse)
+                .transpose()
+                .map_err(corrupt("race_ethnicity"))?,
+            country_of_birth: text(6)
+                .as_deref()
+                .map(CountryCode::parse)
+                .transpose()
+                .map_err(corrupt("country_of_birth"))?,
+            primary_language: text(7)
+                .as_deref()
+                .map(LanguageCode::parse)
+                .transpose()
+                .map_err(corrupt("primary_language"))?,
+            us_arrival_year: row.get(8),
+            zip: text(9).as_deref().map(Zip::parse).transpose().map_err(corrupt("zip"))?,
+            barriers: row
+                .get::<String, _>(10)
+                .split(';')
+                .filter(|b| !b.is_empty())
+                .map(Barrier::parse)
+                .collect::<Result<_, _>>()
+                .map_err(corrupt("barriers"))?,
+        };
+        Ok(Some(ParticipantRecord {
+            row: row.get(0),
+            participant,
+        }))
+    }
+
+    async fn create_participant(&self, p: &Participant) -> WriteResult<ParticipantFact> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let org_known: Option<i64> = sqlx::query_scalar("SELECT 1 FROM organization WHERE org_id = ?")
+            .bind(p.org_id.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?;
+        if org_known.is_none() {
+            return Ok(Err(Refused::Unknown));
+        }
+        let row: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO participant (org_id, participant_id, person_key, gender, race_ethnicity, \
+             country_of_birth, primary_language, us_arrival_year, zip, barriers, birth_year) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, participant_id) DO NOTHING RETURNING id",
+        )
+        .bind(p.org_id.as_str())
+        .bind(p.participant_id.as_str())
+        .bind(p.person_key.as_ref().map(|k| k.as_str()))
+        .bind(p.gender.map(|g| g.as_str()))
+        .bind(p.race_ethnicity.map(|r| r.as_str()))
+        .bind(p.country_of_birth.as_ref().map(|c| c.as_str()))
+        .bind(p.primary_language.as_ref().map(|l| l.as_str()))
+        .bind(p.us_arrival_year)
+        .bind(p.zip.as_ref().map(|z| z.as_str()))
+        .bind(join_barriers(p))
+        .bind(p.identity.date_of_birth.map(|d| d.year()))
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let Some(row) = row else {
+            return Ok(Err(Refused::Duplicate));
+        };
+        if !p.identity.is_empty() {
+            sqlx::query(
+                "INSERT INTO participant_identity (participant_row, first_name, last_name, date_of_birth) \
+                 VALUES (?, ?, ?, ?)",
+            )
+            .bind(row)
+            .bind(p.identity.first_name.as_deref())
+            .bind(p.identity.last_name.as_deref())
+            .bind(p.identity.date_of_birth.map(|d| d.to_string()))
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        }
+        let fact = sqlx::query(
+            "SELECT id, org_id, participant_id, person_key, gender, race_ethnicity, country_of_birth, \
+             primary_language, us_arrival_year, birth_year, barriers FROM participant WHERE id = ?",
+        )
+        .bind(row)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let fact = participant_fact(&fact)?;
+        let revision = bump(&mut tx).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(Ok(Recorded {
+            revision,
+            fact: Some(fact),
+        }))
+    }
+
+    async fn record_activity(&self, a: &Activity) -> WriteResult<ActivityFact> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let Some(row) = participant_row(&mut tx, a.org_id.as_str(), a.participant_id.as_str()).await? else {
+            return Ok(Err(Refused::Unknown));
+        };
+        sqlx::query(
+            "INSERT INTO activity (participant_row, date, program, hours_centi, element) VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT (participant_row, date, program, hours_centi, element) \
+             DO UPDATE SET occurrences = activity.occurrences + 1",
+        )
+        .bind(row)
+        .bind(a.date.to_string())
+        .bind(a.program.as_str())
+        .bind(i64::from(a.hours.hundredths()))
+        .bind(a.element.clone().unwrap_or_default())
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let revision = bump(&mut tx).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(Ok(Recorded {
+            revision,
+            fact: Some(ActivityFact {
+                participant_row: row,
+                day: a.date.day_number(),
+                program: a.program,
+                hundredths: a.hours.hundredths(),
+            }),
+        }))
+    }
+
+    async fn record_milestone(&self, m: &MilestoneRecord) -> WriteResult<MilestoneFact> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let Some(row) = participant_row(&mut tx, m.org_id.as_str(), m.participant_id.as_str()).await? else {
+            return Ok(Err(Refused::Unknown));
+        };
+        let inserted = sqlx::query(
+            "INSERT INTO milestone (participant_row, date, milestone, element) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (participant_row, milestone, date) DO NOTHING",
+        )
+        .bind(row)
+        .bind(m.date.to_string())
+        .bind(&m.milestone)
+        .bind(&m.element)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if inserted.rows_affected() == 0 {
+            return Ok(Err(Refused::Duplicate));
+        }
+        let revision = bump(&mut tx).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(Ok(Recorded {
+            revision,
+            fact: Some(MilestoneFact {
+                participant_row: row,
+                day: m.date.day_number(),
+                milestone: m.milestone.clone(),
+            }),
+        }))
+    }
+
+    async fn record_assessment(&self, s: &Assessment) -> WriteResult<AssessmentFact> {
+        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let Some(row) = participant_row(&mut tx, s.org_id.as_str(), s.participant_id.as_str()).await? else {
+            return Ok(Err(Refused::Unknown));
+        };
+        let replaced: Option<i64> =
+            sqlx::query_scalar("SELECT 1 FROM assessment WHERE participant_row = ? AND date = ? AND instrument = ?")
+                .bind(row)
+                .bind(s.date.to_string())
+                .bind(s.instrument.as_str())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend)?;
+        sqlx::query(
+            "INSERT INTO assessment (participant_row, date, instrument, score) VALUES (?, ?, ?, ?) \
+             ON CONFLICT (participant_row, date, instrument) DO UPDATE SET score = excluded.score",
+        )
+        .bind(row)
+        .bind(s.date.to_string())
+        .bind(s.instrument.as_str())
+        .bind(s.score)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let revision = bump(&mut tx).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(Ok(Recorded {
+            revision,
+            // A replaced score is not a new fact: readers rebuild.
+            fact: replaced.is_none().then(|| AssessmentFact {
+                participant_row: row,
+                day: s.date.day_number(),
+                instrument: s.instrument.as_str().to_owned(),
+                score: s.score,
+            }),
+        }))
+    }
+
+    async fn pathway(&self, participant_row: i64) -> StoreResult<Pathway> {
+        let mut pathway = Pathway::default();
+        for row in sqlx::query(
+            "SELECT date, program, hours_centi, element, occurrences FROM activity WHERE participant_row = ? \
+             ORDER BY date, id",
+        )
+        .bind(participant_row)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        {
+            let element: String = row.get(3);
+            let entry = ActivityEntry {
+                date: date(&row.get::<String, _>(0))?,
+                program: row.get(1),
+                hundredths: u32::try_from(row.get::<i64, _>(2)).map_err(|_| StoreError::Corrupt("hours".into()))?,
+                element: (!element.is_empty()).then_some(element),
+            };
+            for _ in 0..row.get::<i64, _>(4).clamp(1, 1000) {
+                pathway.activities.push(entry.clone());
+            }
+        }
+        for row in
+            sqlx::query("SELECT date, milestone, element FROM milestone WHERE participant_row = ? ORDER BY date, id")
+                .bind(participant_row)
+                .fetch_all(&self.pool)
+                .await
+                .map_err(backend)?
+        {
+            pathway.milestones.push(MilestoneEntry {
+                date: date(&row.get::<String, _>(0))?,
+                milestone: row.get(1),
+                element: row.get(2),
+            });
+        }
+        for row in sqlx::query(
+            "SELECT date, instrument, score FROM assessment WHERE participant_row = ? ORDER BY date, instrument",
+        )
+        .bind(participant_row)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        {
+            pathway.assessments.push(AssessmentEntry {
+                date: date(&row.get::<String, _>(0))?,
+                instrument: row.get(1),
+                score: row.get(2),
+            });
+        }
+        for row in sqlx::query(
+            "SELECT id, kind, element, description, target_date, created_on FROM pathway_item \
+             WHERE participant_row = ? ORDER BY element, kind, id",
+        )
+        .bind(participant_row)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        {
+            let target: Option<String> = row.get(4);
+            pathway.items.push(PathwayItem {
+                id: row.get(0),
+                kind: if row.get::<String, _>(1) == "goal" {
+                    PathwayKind::Goal
+                } else {
+                    PathwayKind::Need
+                },
+                element: row.get(2),
+                description: row.get(3),
+                target_date: target.as_deref().map(date).transpose()?,
+                created_on: date(&row.get::<String, _>(5))?,
+            });
+        }
+        Ok(pathway)
+    }
+
+    async fn add_pathway_item(
+        &self,
+        participant_row: i64,
+        kind: PathwayKind,
+        element: &str,
+        description: &str,
+        target_date: Option<Date>,
+        today: Date,
+    ) -> StoreResult<i64> {
+        sqlx::query_scalar(
+            "INSERT INTO pathway_item (participant_row, kind, element, description, target_date, created_on) \
+             VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+        )
+        .bind(participant_row)
+        .bind(kind.as_str())
+        .bind(element)
+        .bind(description)
+        .bind(target_date.map(|d| d.to_string()))
+        .bind(today.to_string())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend)
+    }
+}

@@ -1,0 +1,134 @@
+//! Shared by the web test binaries: a real store filled by the importer, accounts, and
+//! requests through the real router with a session cookie.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode};
+use iip_domain::{Date, ProgramYear};
+use iip_exchange::{ImportOptions, Issue, import_package};
+use iip_framework::Framework;
+use iip_generate::{GeneratorConfig, generate};
+use iip_store::{AccountStore, NewUser};
+use iip_store_sqlite::SqliteStore;
+use iip_web::AppState;
+use tower::ServiceExt;
+
+pub const PASSWORD: &str = "a long test password";
+
+pub struct Response {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: String,
+}
+
+impl Response {
+    pub fn header(&self, name: &str) -> &str {
+        self.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or("")
+    }
+}
+
+/// A store with a generated region of `people` (none when 0) and the state it serves.
+pub async fn state(people: u64) -> (AppState<SqliteStore>, SqliteStore, tempfile::TempDir) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let framework = Framework::builtin().expect("framework");
+    let store = SqliteStore::open(&dir.path().join("t.db")).await.expect("open");
+    if people > 0 {
+        let package = dir.path().join("package");
+        generate(GeneratorConfig { people, seed: 3 }, &package).expect("generate");
+        let mut issues: Vec<Issue> = Vec::new();
+        let options = ImportOptions {
+            skip_invalid: false,
+            today: Date::today(),
+        };
+        let summary = import_package(&store, &framework, &package, options, &mut issues)
+            .await
+            .expect("import");
+        assert!(summary.committed, "{issues:?}");
+    }
+    let year = ProgramYear::parse("2024-25").expect("year");
+    let state = AppState::new(store.clone(), Arc::new(framework), year).expect("state");
+    (state, store, dir)
+}
+
+pub async fn add_user(store: &SqliteStore, email: &str, role: &str, org: &str) {
+    let hash = iip_auth::hash_password(PASSWORD).expect("hash");
+    store
+        .create_user(&NewUser {
+            email,
+            display_name: "Test User",
+            org_id: org,
+            role,
+            password_hash: &hash,
+        })
+        .await
+        .expect("store")
+        .expect("a new email");
+}
+
+pub async fn send(
+    router: &axum::Router,
+    method: &str,
+    uri: &str,
+    cookie: Option<&str>,
+    form: Option<&str>,
+) -> Response {
+    let mut request = Request::builder().method(method).uri(uri);
+    if let Some(cookie) = cookie {
+        request = request.header("cookie", cookie);
+    }
+    let body = match form {
+        Some(form) => {
+            request = request.header("content-type", "application/x-www-form-urlencoded");
+            Body::from(form.to_owned())
+        }
+        None => Body::empty(),
+    };
+    let response = router
+        .clone()
+        .oneshot(request.body(body).expect("request"))
+        .await
+        .expect("response");
+    let status = response.status();
+    let headers = response.headers().clone();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 24).await.expect("body");
+    Response {
+        status,
+        headers,
+        body: String::from_utf8(bytes.to_vec()).expect("utf-8"),
+    }
+}
+
+/// Signs in and returns the `name=value` of the session cookie.
+pub async fn sign_in(router: &axum::Router, email: &str) -> String {
+    let form = format!(
+        "email={}&password={}",
+        email.replace('@', "%40"),
+        PASSWORD.replace(' ', "+")
+    );
+    let response = send(router, "POST", "/login", None, Some(&form)).await;
+    assert_eq!(
+        response.status,
+        StatusCode::SEE_OTHER,
+        "sign-in of {email}: {}",
+        response.body
+    );
+    response
+        .header("set-cookie")
+        .split(';')
+        .next()
+        .expect("session cookie")
+        .to_owned()
+}
+
+/// The CSRF token of the session, as the pages carry it.
+pub async fn csrf(router: &axum::Router, cookie: &str) -> String {
+    let page = send(router, "GET", "/framework", Some(cookie), None).await;
+    page.body
+        .split("name=\"csrf\" value=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("a csrf token on the page")
+        .to_owned()
+}

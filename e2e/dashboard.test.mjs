@@ -243,3 +243,36 @@ test('a case worker of another organization is refused that participant', async 
   assert.equal(funding.status(), 403);
   assert.deepEqual(problems.filter((p) => !p.includes('404') && !p.includes('403')), []);
 });
+
+test('a participant completes the self-assessment in Vietnamese on a phone', async () => {
+  const { page, problems } = await signedIn('caseworker@demo.iip');
+  await page.goto(`${baseUrl}participants/e2e-lan`);
+  await page.getByLabel('Self-assessment in').selectOption('vi');
+  await page.getByRole('button', { name: 'Make a self-assessment link' }).click();
+  assert.equal(await page.getByRole('img', { name: /QR code/ }).count(), 1);
+  await assertAccessible(page);
+  const link = await page.locator('figcaption a').getAttribute('href');
+  assert.match(link, /\/s\/[0-9a-f]{64}\?lang=vi$/);
+
+  // The participant's own phone: no cookies, a small screen.
+  const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+  const mobile = await phone.newPage();
+  await mobile.goto(link);
+  assert.equal(await mobile.locator('html').getAttribute('lang'), 'vi');
+  assert.equal(await mobile.getByRole('heading', { level: 1 }).innerText(), 'Tự đánh giá');
+  await assertAccessible(mobile);
+  const questions = mobile.locator('fieldset.question');
+  const count = await questions.count();
+  assert.ok(count >= 16, `${count} questions`);
+  for (let i = 0; i < count; i++) {
+    await questions.nth(i).getByRole('radio', { name: i % 2 ? 'Hoàn toàn' : 'Phần nào' }).check();
+  }
+  await mobile.screenshot({ path: join(root, 'target', 'e2e', 'self-assessment-vi.png'), fullPage: false });
+  await mobile.getByRole('button', { name: 'Gửi câu trả lời của tôi' }).click();
+  assert.match(await mobile.getByRole('status').innerText(), /Xin cảm ơn/);
+  await phone.close();
+
+  await page.goto(`${baseUrl}participants/e2e-lan`);
+  assert.match(await page.locator('p.score').first().innerText(), /Self-assessment overall: \d+%/);
+  assert.deepEqual(problems, []);
+});

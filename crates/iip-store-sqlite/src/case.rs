@@ -8,8 +8,8 @@ use iip_domain::records::{
 };
 use iip_domain::{Barrier, Date, Gender, Id, RaceEthnicity};
 use iip_store::{
-    ActivityEntry, AssessmentEntry, CaseStore, MilestoneEntry, ParticipantRecord, ParticipantSummary, Pathway,
-    PathwayItem, PathwayKind, Recorded, Refused, StoreError, StoreResult, WriteResult,
+    ActivityEntry, AssessmentEntry, CaseStore, LinkedParticipant, MilestoneEntry, ParticipantRecord,
+    ParticipantSummary, Pathway, PathwayItem, PathwayKind, Recorded, Refused, StoreError, StoreResult, WriteResult,
 };
 use sqlx::{Row, Sqlite, Transaction};
 
@@ -374,6 +374,54 @@ impl CaseStore for SqliteStore {
             });
         }
         Ok(pathway)
+    }
+
+    async fn create_self_assessment_link(
+        &self,
+        participant_row: i64,
+        token_hash: &[u8],
+        now: i64,
+        expires_at: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO self_assessment_link (token_hash, participant_row, created_at, expires_at) VALUES (?, ?, ?, ?)",
+        )
+        .bind(token_hash)
+        .bind(participant_row)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn self_assessment_link(&self, token_hash: &[u8], now: i64) -> StoreResult<Option<LinkedParticipant>> {
+        let row = sqlx::query(
+            "SELECT p.org_id, p.participant_id FROM self_assessment_link l JOIN participant p ON p.id = l.participant_row \
+             WHERE l.token_hash = ? AND l.used_at IS NULL AND l.expires_at > ?",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(row.map(|r| LinkedParticipant {
+            org_id: r.get(0),
+            participant_id: r.get(1),
+        }))
+    }
+
+    async fn use_self_assessment_link(&self, token_hash: &[u8], now: i64) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE self_assessment_link SET used_at = ?1 WHERE token_hash = ?2 AND used_at IS NULL AND expires_at > ?1",
+        )
+        .bind(now)
+        .bind(token_hash)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
     }
 
     async fn add_pathway_item(

@@ -254,6 +254,13 @@ pub struct Pathway {
     pub items: Vec<PathwayItem>,
 }
 
+/// Who a self-assessment link is for: enough to record assessments, nothing identifying.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LinkedParticipant {
+    pub org_id: String,
+    pub participant_id: String,
+}
+
 /// What a write did, for readers that keep derived state (the metrics snapshot): the store's
 /// new revision and the fact to apply, or `None` when the write changed something a fact
 /// cannot express (a replaced score) and derived state must be rebuilt.
@@ -306,6 +313,26 @@ pub trait CaseStore {
     fn record_assessment(&self, assessment: &Assessment) -> impl Future<Output = WriteResult<AssessmentFact>> + Send;
 
     fn pathway(&self, participant_row: i64) -> impl Future<Output = StoreResult<Pathway>> + Send;
+
+    /// Stores a one-time self-assessment link for a participant, valid until `expires_at`.
+    fn create_self_assessment_link(
+        &self,
+        participant_row: i64,
+        token_hash: &[u8],
+        now: i64,
+        expires_at: i64,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// The participant a link is for, while it is unused and unexpired.
+    fn self_assessment_link(
+        &self,
+        token_hash: &[u8],
+        now: i64,
+    ) -> impl Future<Output = StoreResult<Option<LinkedParticipant>>> + Send;
+
+    /// Marks a link used, once: `false` when it was used or expired already (a second
+    /// submission of the same answers loses the race and changes nothing).
+    fn use_self_assessment_link(&self, token_hash: &[u8], now: i64) -> impl Future<Output = StoreResult<bool>> + Send;
 
     fn add_pathway_item(
         &self,

@@ -333,6 +333,28 @@ async fn pathway_page<S: Store>(
         })
         .collect();
     let (refused_form, errors) = refused.unwrap_or(("", HashMap::new()));
+    let overall: Vec<&iip_store::AssessmentEntry> = pathway
+        .assessments
+        .iter()
+        .filter(|a| a.instrument == "iip_self.overall")
+        .collect();
+    let self_overall = overall.last().map(|a| {
+        let first = (overall.len() > 1)
+            .then(|| {
+                overall
+                    .first()
+                    .map(|f| format!(" (first: {:.0}% on {})", f.score * 100.0, f.date))
+            })
+            .flatten()
+            .unwrap_or_default();
+        format!("{:.0}% on {}{first}", a.score * 100.0, a.date)
+    });
+    // Offer the participant's own language first when we have it.
+    let suggested_lang = match p.primary_language.as_ref().map(|l| l.as_str()) {
+        Some("zh") => "zh-CN",
+        Some(code) if iip_i18n::LANGUAGES.iter().any(|(c, _)| *c == code) => code,
+        _ => "en",
+    };
     render(
         state,
         user,
@@ -351,6 +373,9 @@ async fn pathway_page<S: Store>(
             today => Date::today().to_string(),
             refused_form,
             errors,
+            self_overall,
+            suggested_lang,
+            languages => iip_i18n::LANGUAGES.to_vec(),
         },
     )
 }

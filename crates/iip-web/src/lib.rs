@@ -7,6 +7,7 @@ mod case;
 mod chart;
 pub mod funding;
 mod pages;
+mod selfassess;
 
 use std::sync::Arc;
 
@@ -34,6 +35,7 @@ pub struct AppState<S> {
     snapshot: tokio::sync::RwLock<Option<(i64, Snapshot)>>,
     pub auth: auth::AuthConfig,
     limiter: iip_auth::LoginLimiter,
+    translations: iip_i18n::Translations,
     /// The funding simulator's formula, baseline, need and member tables, when configured.
     funding: Option<iip_funding::Scenario>,
 }
@@ -50,6 +52,7 @@ impl<S: Store> AppState<S> {
             snapshot: tokio::sync::RwLock::new(None),
             auth: auth::AuthConfig::default(),
             limiter: iip_auth::LoginLimiter::default(),
+            translations: iip_i18n::Translations::load().map_err(|e| WebError::Internal(e.to_string()))?,
             funding: None,
         })
     }
@@ -129,6 +132,18 @@ fn templates() -> Result<Environment<'static>, minijinja::Error> {
         include_str!("../templates/participant_new.html"),
     )?;
     env.add_template("pathway.html", include_str!("../templates/pathway.html"))?;
+    env.add_template(
+        "self_assessment.html",
+        include_str!("../templates/self_assessment.html"),
+    )?;
+    env.add_template(
+        "self_assessment_done.html",
+        include_str!("../templates/self_assessment_done.html"),
+    )?;
+    env.add_template(
+        "self_assessment_link.html",
+        include_str!("../templates/self_assessment_link.html"),
+    )?;
     Ok(env)
 }
 
@@ -159,7 +174,12 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .route("/participants", get(case::list::<S>).post(case::create::<S>))
         .route("/participants/new", get(case::new_form::<S>))
         .route("/participants/{participant_id}", get(case::pathway::<S>))
+        .route(
+            "/participants/{participant_id}/self-assessment",
+            post(selfassess::create_link::<S>),
+        )
         .route("/participants/{participant_id}/{record}", post(case::record::<S>))
+        .route("/s/{token}", get(selfassess::form::<S>).post(selfassess::submit::<S>))
         .route("/funding", get(funding::page::<S>))
         .route("/funding.csv", get(funding::csv::<S>))
         .route("/api/funding", get(funding::api::<S>))

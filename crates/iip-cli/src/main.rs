@@ -47,6 +47,9 @@ enum Command {
     /// Accounts: add, list, disable.
     #[command(subcommand)]
     User(commands::user::Command),
+    /// API tokens for integrations: create, revoke.
+    #[command(subcommand)]
+    Token(commands::token::Command),
     /// Time the metrics engine on a store (see docs/benchmarks.md).
     #[command(hide = true)]
     BenchEngine(commands::bench_engine::Args),
@@ -71,6 +74,7 @@ fn main() -> ExitCode {
             Command::BenchEngine(args) => commands::bench_engine::run(args).await,
             Command::Funding(command) => commands::funding::run(command).await,
             Command::User(command) => commands::user::run(command).await,
+            Command::Token(command) => commands::token::run(command).await,
         }
     });
     match result {

@@ -75,7 +75,7 @@ impl AccountStore for SqliteStore {
     }
 
     async fn set_user_disabled(&self, user_id: i64, disabled: bool) -> StoreResult<()> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.write().await?;
         sqlx::query("UPDATE app_user SET disabled = ? WHERE id = ?")
             .bind(i64::from(disabled))
             .bind(user_id)
@@ -156,5 +156,51 @@ impl AccountStore for SqliteStore {
             .await
             .map_err(backend)?;
         Ok(())
+    }
+
+    async fn create_api_token(&self, token_hash: &[u8], user_id: i64, name: &str, now: i64) -> StoreResult<()> {
+        sqlx::query("INSERT INTO api_token (token_hash, user_id, name, created_at) VALUES (?, ?, ?, ?)")
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(name)
+            .bind(now)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn api_token_user(&self, token_hash: &[u8], now: i64) -> StoreResult<Option<UserRecord>> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            user_columns!(),
+            ", t.last_used_at FROM api_token t JOIN app_user u ON u.id = t.user_id \
+             WHERE t.token_hash = ? AND t.revoked = 0 AND u.disabled = 0"
+        ))
+        .bind(token_hash)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        let Some(row) = row else { return Ok(None) };
+        let last: Option<i64> = row.get(7);
+        if last.is_none_or(|l| now - l >= 60) {
+            sqlx::query("UPDATE api_token SET last_used_at = ? WHERE token_hash = ?")
+                .bind(now)
+                .bind(token_hash)
+                .execute(&self.pool)
+                .await
+                .map_err(backend)?;
+        }
+        Ok(Some(user(&row)))
+    }
+
+    async fn revoke_api_tokens(&self, user_id: i64, name: &str) -> StoreResult<u64> {
+        let done = sqlx::query("UPDATE api_token SET revoked = 1 WHERE user_id = ? AND name = ? AND revoked = 0")
+            .bind(user_id)
+            .bind(name)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(done.rows_affected())
     }
 }

@@ -140,13 +140,14 @@ impl CaseStore for SqliteStore {
     }
 
     async fn create_participant(&self, p: &Participant) -> WriteResult<ParticipantFact> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.write().await?;
         let org_known: Option<i64> = sqlx::query_scalar("SELECT 1 FROM organization WHERE org_id = ?")
             .bind(p.org_id.as_str())
             .fetch_optional(&mut *tx)
             .await
             .map_err(backend)?;
         if org_known.is_none() {
+            tx.rollback().await.map_err(backend)?;
             return Ok(Err(Refused::Unknown));
         }
         let row: Option<i64> = sqlx::query_scalar(
@@ -169,6 +170,7 @@ impl CaseStore for SqliteStore {
         .await
         .map_err(backend)?;
         let Some(row) = row else {
+            tx.rollback().await.map_err(backend)?;
             return Ok(Err(Refused::Duplicate));
         };
         if !p.identity.is_empty() {
@@ -202,8 +204,9 @@ impl CaseStore for SqliteStore {
     }
 
     async fn record_activity(&self, a: &Activity) -> WriteResult<ActivityFact> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.write().await?;
         let Some(row) = participant_row(&mut tx, a.org_id.as_str(), a.participant_id.as_str()).await? else {
+            tx.rollback().await.map_err(backend)?;
             return Ok(Err(Refused::Unknown));
         };
         sqlx::query(
@@ -233,8 +236,9 @@ impl CaseStore for SqliteStore {
     }
 
     async fn record_milestone(&self, m: &MilestoneRecord) -> WriteResult<MilestoneFact> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.write().await?;
         let Some(row) = participant_row(&mut tx, m.org_id.as_str(), m.participant_id.as_str()).await? else {
+            tx.rollback().await.map_err(backend)?;
             return Ok(Err(Refused::Unknown));
         };
         let inserted = sqlx::query(
@@ -249,6 +253,7 @@ impl CaseStore for SqliteStore {
         .await
         .map_err(backend)?;
         if inserted.rows_affected() == 0 {
+            tx.rollback().await.map_err(backend)?;
             return Ok(Err(Refused::Duplicate));
         }
         let revision = bump(&mut tx).await?;
@@ -264,8 +269,9 @@ impl CaseStore for SqliteStore {
     }
 
     async fn record_assessment(&self, s: &Assessment) -> WriteResult<AssessmentFact> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.write().await?;
         let Some(row) = participant_row(&mut tx, s.org_id.as_str(), s.participant_id.as_str()).await? else {
+            tx.rollback().await.map_err(backend)?;
             return Ok(Err(Refused::Unknown));
         };
         let replaced: Option<i64> =

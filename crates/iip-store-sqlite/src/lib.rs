@@ -68,6 +68,13 @@ impl SqliteStore {
         Ok(Self { pool })
     }
 
+    /// A transaction that takes the write lock at once (`BEGIN IMMEDIATE`): a deferred one
+    /// that reads first and then writes cannot wait for another writer and fails as "database
+    /// is locked"; this one waits (busy timeout) and then runs.
+    pub(crate) async fn write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
+        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }

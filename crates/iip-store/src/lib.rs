@@ -170,6 +170,25 @@ pub trait AccountStore {
 
     /// Ends every session of a user (sign out everywhere, password change, disabling).
     fn delete_user_sessions(&self, user_id: i64) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Stores an API token for an account under a name (for listing and revoking).
+    fn create_api_token(
+        &self,
+        token_hash: &[u8],
+        user_id: i64,
+        name: &str,
+        now: i64,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// The enabled account a live token acts as; marks the token used.
+    fn api_token_user(
+        &self,
+        token_hash: &[u8],
+        now: i64,
+    ) -> impl Future<Output = StoreResult<Option<UserRecord>>> + Send;
+
+    /// Revokes a user's tokens of that name; how many were revoked.
+    fn revoke_api_tokens(&self, user_id: i64, name: &str) -> impl Future<Output = StoreResult<u64>> + Send;
 }
 
 /// One participant in a case worker's list.

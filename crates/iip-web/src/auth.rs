@@ -67,7 +67,7 @@ impl CurrentUser {
     /// Refuses a form whose CSRF token is not this session's (compared in constant time).
     pub fn check_csrf(&self, sent: &str) -> Result<(), WebError> {
         let (a, b) = (self.csrf.as_bytes(), sent.as_bytes());
-        let same = a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
+        let same = !a.is_empty() && a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
         if same {
             Ok(())
         } else {
@@ -124,7 +124,37 @@ impl IntoResponse for Unauthenticated {
     }
 }
 
+fn principal(user: iip_store::UserRecord) -> Option<Principal> {
+    Some(Principal {
+        user_id: user.id,
+        role: Role::parse(&user.role).ok()?,
+        org_id: user.org_id,
+        display_name: user.display_name,
+    })
+}
+
 async fn session_user<S: Store>(state: &AppState<S>, headers: &HeaderMap) -> Result<Option<CurrentUser>, WebError> {
+    // An integration's bearer token acts as its account; it carries no ambient credential, so
+    // it needs no CSRF token (and has none: its forms would be refused).
+    if let Some(bearer) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        let bearer = bearer.trim();
+        if bearer.len() != 64 || !bearer.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(None);
+        }
+        let user = state
+            .store
+            .api_token_user(&token_hash(bearer), unix_now())
+            .await
+            .map_err(|e| WebError::Internal(e.to_string()))?;
+        return Ok(user.and_then(principal).map(|principal| CurrentUser {
+            principal,
+            csrf: String::new(),
+        }));
+    }
     let Some(token) = cookie(headers, SESSION_COOKIE).filter(|t| t.len() == 64) else {
         return Ok(None);
     };
@@ -136,16 +166,8 @@ async fn session_user<S: Store>(state: &AppState<S>, headers: &HeaderMap) -> Res
     else {
         return Ok(None);
     };
-    let Ok(role) = Role::parse(&session.user.role) else {
-        return Ok(None);
-    };
-    Ok(Some(CurrentUser {
-        principal: Principal {
-            user_id: session.user.id,
-            org_id: session.user.org_id,
-            role,
-            display_name: session.user.display_name,
-        },
+    Ok(principal(session.user).map(|principal| CurrentUser {
+        principal,
         csrf: session.csrf,
     }))
 }

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Form, Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use iip_domain::facts::FactSink;
@@ -15,7 +15,7 @@ use iip_exchange::parse;
 use iip_framework::localized;
 use iip_store::{PathwayKind, Recorded, Refused, Store};
 use minijinja::context;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::auth::CurrentUser;
 use crate::{AppState, WebError};
@@ -69,22 +69,36 @@ fn full_name(first: Option<&str>, last: Option<&str>) -> String {
     }
 }
 
-#[derive(Deserialize)]
-pub struct ListQuery {
-    q: Option<String>,
-}
-
+/// `GET /participants`: the organization's participants, first by id.
 pub async fn list<S: Store>(
     State(state): State<Arc<AppState<S>>>,
     user: CurrentUser,
-    Query(query): Query<ListQuery>,
 ) -> Result<Html<String>, WebError> {
-    let org = case_worker(&user)?;
-    let q = query.q.unwrap_or_default();
+    participants_page(&state, &user, "").await
+}
+
+/// `POST /participants/search`: by id or name. A name is searched by POST so that it never
+/// appears in a URL, a browser history or an access log.
+pub async fn search<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    user: CurrentUser,
+    form: FormFields,
+) -> Result<Html<String>, WebError> {
+    let fields = form_fields(form, &user)?;
+    let q = fields.get("q").map_or("", |q| q.trim());
+    participants_page(&state, &user, q).await
+}
+
+async fn participants_page<S: Store>(
+    state: &AppState<S>,
+    user: &CurrentUser,
+    q: &str,
+) -> Result<Html<String>, WebError> {
+    let org = case_worker(user)?;
     if q.chars().count() > 100 {
         return Err(WebError::BadRequest("Search for at most 100 characters.".into()));
     }
-    let found = state.store.search_participants(org, &q, 200).await.map_err(internal)?;
+    let found = state.store.search_participants(org, q, 200).await.map_err(internal)?;
     let rows: Vec<ListRow> = found
         .iter()
         .map(|p| ListRow {
@@ -94,10 +108,10 @@ pub async fn list<S: Store>(
             last_activity: p.last_activity.map(|d| d.to_string()).unwrap_or_default(),
         })
         .collect();
-    let org_name = org_name(&state, org).await?;
+    let org_name = org_name(state, org).await?;
     render(
-        &state,
-        &user,
+        state,
+        user,
         "participants.html",
         context! { q, org_name, rows => minijinja::Value::from(minijinja::value::Serde(&rows)), shown => rows.len(), limit => 200 },
     )

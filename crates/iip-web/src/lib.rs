@@ -2,10 +2,12 @@
 //! No JavaScript, no external requests; every figure shown has passed suppression.
 
 mod api;
+mod api_case;
 pub mod auth;
 mod case;
 mod chart;
 pub mod funding;
+pub mod openapi;
 mod pages;
 mod selfassess;
 
@@ -169,10 +171,22 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .route("/framework", get(pages::framework::<S>))
         .route("/metrics", get(pages::metrics::<S>))
         .route("/api/metrics", get(api::metrics::<S>))
+        .route(
+            "/api/participants",
+            get(api_case::list::<S>).post(api_case::create::<S>),
+        )
+        .route("/api/participants/search", post(api_case::search::<S>))
+        .route("/api/participants/{participant_id}", get(api_case::get::<S>))
+        .route(
+            "/api/participants/{participant_id}/{record}",
+            post(api_case::record::<S>),
+        )
+        .route("/api/openapi.json", get(openapi::document))
         .route("/login", get(auth::login_page::<S>).post(auth::login::<S>))
         .route("/logout", post(auth::logout::<S>))
         .route("/participants", get(case::list::<S>).post(case::create::<S>))
         .route("/participants/new", get(case::new_form::<S>))
+        .route("/participants/search", post(case::search::<S>))
         .route("/participants/{participant_id}", get(case::pathway::<S>))
         .route(
             "/participants/{participant_id}/self-assessment",

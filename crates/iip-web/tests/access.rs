@@ -253,7 +253,14 @@ async fn a_case_worker_records_a_pathway_and_the_metrics_count_it_at_once() {
     ] {
         assert!(page.body.contains(text), "{text} on the pathway page");
     }
-    let list = send(&router, "GET", "/participants?q=nguy", Some(&worker), None).await;
+    let list = send(
+        &router,
+        "POST",
+        "/participants/search",
+        Some(&worker),
+        Some(&format!("csrf={token}&q=nguy")),
+    )
+    .await;
     assert!(list.body.contains("/participants/web-1"), "found by name");
 
     // The new person counts at once: one more adult served at the school.
@@ -289,7 +296,14 @@ async fn nobody_reaches_another_organizations_people_by_changing_the_url() {
     )
     .await;
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let search = send(&router, "GET", "/participants?q=Maria", Some(&other), None).await;
+    let search = send(
+        &router,
+        "POST",
+        "/participants/search",
+        Some(&other),
+        Some(&format!("csrf={other_token}&q=Maria")),
+    )
+    .await;
     assert!(
         !search.body.contains("secret-1"),
         "search stays within the organization"

@@ -5,6 +5,7 @@ pub mod generate;
 pub mod import;
 pub mod report;
 pub mod serve;
+pub mod token;
 pub mod user;
 
 use std::sync::Arc;

@@ -31,6 +31,11 @@ impl Response {
 
 /// A store with a generated region of `people` (none when 0) and the state it serves.
 pub async fn state(people: u64) -> (AppState<SqliteStore>, SqliteStore, tempfile::TempDir) {
+    // Server errors show in a failing test's output.
+    let _ = tracing_subscriber::fmt()
+        .with_test_writer()
+        .with_env_filter("error")
+        .try_init();
     let dir = tempfile::tempdir().expect("tempdir");
     let framework = Framework::builtin().expect("framework");
     let store = SqliteStore::open(&dir.path().join("t.db")).await.expect("open");

@@ -1,0 +1,58 @@
+//! `iip token`: bearer tokens for integrations, each acting as one account.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, bail};
+use iip_auth::random_token;
+use iip_store::AccountStore;
+
+use super::open_store;
+use crate::StoreArgs;
+
+#[derive(clap::Subcommand)]
+pub enum Command {
+    /// Create a token for an account; it is shown once.
+    Create(TokenArgs),
+    /// Revoke an account's tokens of that name.
+    Revoke(TokenArgs),
+}
+
+#[derive(clap::Args)]
+pub struct TokenArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The account the token acts as.
+    #[arg(long)]
+    pub email: String,
+    /// What the token is for (shown when listing, used to revoke).
+    #[arg(long)]
+    pub name: String,
+}
+
+pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
+    let (Command::Create(args) | Command::Revoke(args)) = &command;
+    if args.name.trim().is_empty() || args.name.chars().count() > 100 {
+        bail!("--name: 1 to 100 characters");
+    }
+    let store = open_store(&args.store).await?;
+    let Some(user) = store.user_by_email(&args.email).await? else {
+        bail!("no account has that email");
+    };
+    match command {
+        Command::Create(args) => {
+            let token = random_token().context("no randomness for a token")?;
+            store
+                .create_api_token(&token.hash, user.id, args.name.trim(), iip_web::auth::unix_now())
+                .await?;
+            println!("token for {} ({}), shown once:", args.email, user.role);
+            println!("{}", token.secret);
+            println!("use it as: Authorization: Bearer <token>");
+        }
+        Command::Revoke(args) => {
+            let revoked = store.revoke_api_tokens(user.id, args.name.trim()).await?;
+            println!("revoked {revoked} token(s) named {:?}", args.name.trim());
+        }
+    }
+    store.close().await;
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,357 @@
+//! The JSON API for case work, for integrations (a bearer token acting as one account) and
+//! scripts: the same operations, rules and access checks as the pages. Bodies are JSON
+//! objects whose keys are the exchange format's columns; the organization always comes from
+//! the account and the participant from the URL.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use iip_domain::facts::FactSink;
+use iip_domain::{Date, Id};
+use iip_exchange::{parse, spec};
+use iip_store::{PathwayKind, Refused, Store};
+use serde_json::{Map, Value, json};
+
+use crate::auth::CurrentUser;
+use crate::{AppState, WebError};
+
+fn internal(e: impl std::fmt::Display) -> WebError {
+    WebError::Internal(e.to_string())
+}
+
+/// A refusal before any work: a status and a JSON body (small, unlike a `Response`).
+struct Fail(StatusCode, Value);
+
+impl IntoResponse for Fail {
+    fn into_response(self) -> Response {
+        answer(self.0, self.1)
+    }
+}
+
+/// An API answer: JSON with a status.
+fn answer(status: StatusCode, body: Value) -> Response {
+    (status, Json(body)).into_response()
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    answer(status, json!({ "error": message }))
+}
+
+fn web_error(e: WebError) -> Response {
+    crate::api::ApiError::from(e).into_response()
+}
+
+/// Field errors of a refused record: 422 with every field named.
+fn invalid(errors: &[(&'static str, String)]) -> Response {
+    answer(StatusCode::UNPROCESSABLE_ENTITY, field_errors(errors))
+}
+
+fn field_errors(errors: &[(&'static str, String)]) -> Value {
+    let fields: Map<String, Value> = errors
+        .iter()
+        .map(|(f, m)| {
+            (
+                (if f.is_empty() { "record" } else { f }).to_string(),
+                Value::String(m.clone()),
+            )
+        })
+        .collect();
+    json!({ "error": "the record is not valid", "fields": fields })
+}
+
+/// A JSON object as form fields: strings and numbers only, keys from the file's columns, and
+/// never the keys the server sets.
+fn fields(
+    body: Result<Json<Map<String, Value>>, JsonRejection>,
+    file: &spec::FileSpec,
+    server_keys: &[&str],
+) -> Result<HashMap<String, String>, Fail> {
+    let Json(object) = body.map_err(|e| Fail(e.status(), json!({ "error": e.body_text() })))?;
+    let mut out = HashMap::new();
+    let mut errors: Vec<(&'static str, String)> = Vec::new();
+    for (key, value) in object {
+        let Some(column) = file.columns.iter().find(|c| c.name == key) else {
+            return Err(Fail(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                json!({ "error": format!("{key:.64} is not a field of {}", file.name) }),
+            ));
+        };
+        if server_keys.contains(&column.name) {
+            errors.push((column.name, "is set by the server, not the request".into()));
+            continue;
+        }
+        match value {
+            Value::Null => {}
+            Value::String(s) => {
+                out.insert(key, s);
+            }
+            Value::Number(n) => {
+                out.insert(key, n.to_string());
+            }
+            _ => errors.push((column.name, "must be a string or a number".into())),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(Fail(StatusCode::UNPROCESSABLE_ENTITY, field_errors(&errors)))
+    }
+}
+
+fn case_worker(user: &CurrentUser) -> Result<String, Fail> {
+    if user.principal.role.works_with_participants() {
+        Ok(user.principal.org_id.clone())
+    } else {
+        Err(Fail(
+            StatusCode::FORBIDDEN,
+            json!({ "error": "participant records are for case workers of the participant's organization" }),
+        ))
+    }
+}
+
+fn summary_json(p: &iip_store::ParticipantSummary) -> Value {
+    json!({
+        "participant_id": p.participant_id,
+        "first_name": p.first_name,
+        "last_name": p.last_name,
+        "primary_language": p.primary_language,
+        "last_activity": p.last_activity.map(|d| d.to_string()),
+    })
+}
+
+/// `GET /api/participants`: the first 200 participants of the account's organization.
+pub async fn list<S: Store>(State(state): State<Arc<AppState<S>>>, user: CurrentUser) -> Response {
+    search_for(&state, &user, "").await
+}
+
+/// `POST /api/participants/search` `{"q": "…"}`: by id prefix or name (a name never goes in a URL).
+pub async fn search<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    user: CurrentUser,
+    body: Result<Json<Map<String, Value>>, JsonRejection>,
+) -> Response {
+    let Json(object) = match body {
+        Ok(b) => b,
+        Err(e) => return error(e.status(), &e.body_text()),
+    };
+    if let Some(key) = object.keys().find(|k| *k != "q") {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            &format!("{key:.64} is not a search field (q)"),
+        );
+    }
+    let q = match object.get("q") {
+        None | Some(Value::Null) => String::new(),
+        Some(Value::String(q)) if q.chars().count() <= 100 => q.clone(),
+        Some(_) => {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "q is a string of at most 100 characters",
+            );
+        }
+    };
+    search_for(&state, &user, &q).await
+}
+
+async fn search_for<S: Store>(state: &AppState<S>, user: &CurrentUser, q: &str) -> Response {
+    let org = match case_worker(user) {
+        Ok(org) => org,
+        Err(r) => return r.into_response(),
+    };
+    match state.store.search_participants(&org, q, 200).await {
+        Ok(found) => answer(
+            StatusCode::OK,
+            json!({ "participants": found.iter().map(summary_json).collect::<Vec<_>>() }),
+        ),
+        Err(e) => web_error(internal(e)),
+    }
+}
+
+/// `POST /api/participants`: intake, by the exchange format's rules.
+pub async fn create<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    user: CurrentUser,
+    body: Result<Json<Map<String, Value>>, JsonRejection>,
+) -> Response {
+    let org = match case_worker(&user) {
+        Ok(org) => org,
+        Err(r) => return r.into_response(),
+    };
+    let mut fields = match fields(body, &spec::PARTICIPANTS, &["org_id"]) {
+        Ok(f) => f,
+        Err(r) => return r.into_response(),
+    };
+    fields.insert("org_id".into(), org);
+    let participant = match parse::participant(&fields, Date::today()) {
+        Ok(p) => p,
+        Err(errors) => return invalid(&errors),
+    };
+    match state.store.create_participant(&participant).await {
+        Ok(Ok(recorded)) => {
+            state.apply(recorded, |s, f| s.participant(f)).await;
+            answer(
+                StatusCode::CREATED,
+                json!({ "participant_id": participant.participant_id.as_str() }),
+            )
+        }
+        Ok(Err(Refused::Duplicate)) => error(
+            StatusCode::CONFLICT,
+            "participant_id is already used in your organization",
+        ),
+        Ok(Err(Refused::Unknown)) => error(StatusCode::FORBIDDEN, "your organization is not in the store"),
+        Err(e) => web_error(internal(e)),
+    }
+}
+
+/// `GET /api/participants/{id}`: the record and its pathway.
+pub async fn get<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    user: CurrentUser,
+    Path(participant_id): Path<String>,
+) -> Response {
+    let org = match case_worker(&user) {
+        Ok(org) => org,
+        Err(r) => return r.into_response(),
+    };
+    let not_found = || {
+        error(
+            StatusCode::NOT_FOUND,
+            "no participant with that id in your organization",
+        )
+    };
+    if Id::parse(&participant_id).is_err() {
+        return not_found();
+    }
+    let record = match state.store.participant_record(&org, &participant_id).await {
+        Ok(Some(r)) => r,
+        Ok(None) => return not_found(),
+        Err(e) => return web_error(internal(e)),
+    };
+    let pathway = match state.store.pathway(record.row).await {
+        Ok(p) => p,
+        Err(e) => return web_error(internal(e)),
+    };
+    let p = &record.participant;
+    let items = |kind: PathwayKind| {
+        pathway
+            .items
+            .iter()
+            .filter(|i| i.kind == kind)
+            .map(|i| json!({ "element": i.element, "description": i.description, "target_date": i.target_date.map(|d| d.to_string()), "created_on": i.created_on.to_string() }))
+            .collect::<Vec<_>>()
+    };
+    answer(
+        StatusCode::OK,
+        json!({
+            "participant": {
+                "participant_id": p.participant_id.as_str(),
+                "person_key": p.person_key.as_ref().map(|k| k.as_str()),
+                "first_name": p.identity.first_name,
+                "last_name": p.identity.last_name,
+                "date_of_birth": p.identity.date_of_birth.map(|d| d.to_string()),
+                "gender": p.gender.map(|g| g.as_str()),
+                "race_ethnicity": p.race_ethnicity.map(|r| r.as_str()),
+                "country_of_birth": p.country_of_birth.as_ref().map(|c| c.as_str()),
+                "primary_language": p.primary_language.as_ref().map(|l| l.as_str()),
+                "us_arrival_year": p.us_arrival_year,
+                "zip": p.zip.as_ref().map(|z| z.as_str()),
+                "barriers": p.barriers.iter().map(|b| b.as_str()).collect::<Vec<_>>(),
+            },
+            "activities": pathway.activities.iter().map(|a| json!({ "date": a.date.to_string(), "program": a.program, "hours": f64::from(a.hundredths) / 100.0, "element": a.element })).collect::<Vec<_>>(),
+            "milestones": pathway.milestones.iter().map(|m| json!({ "date": m.date.to_string(), "milestone": m.milestone, "element": m.element })).collect::<Vec<_>>(),
+            "assessments": pathway.assessments.iter().map(|a| json!({ "date": a.date.to_string(), "instrument": a.instrument, "score": a.score })).collect::<Vec<_>>(),
+            "needs": items(PathwayKind::Need),
+            "goals": items(PathwayKind::Goal),
+        }),
+    )
+}
+
+/// `POST /api/participants/{id}/{activities|milestones|assessments}`.
+pub async fn record<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    user: CurrentUser,
+    Path((participant_id, kind)): Path<(String, String)>,
+    body: Result<Json<Map<String, Value>>, JsonRejection>,
+) -> Response {
+    let org = match case_worker(&user) {
+        Ok(org) => org,
+        Err(r) => return r.into_response(),
+    };
+    let file = match kind.as_str() {
+        "activities" => &spec::ACTIVITIES,
+        "milestones" => &spec::MILESTONES,
+        "assessments" => &spec::ASSESSMENTS,
+        _ => {
+            return error(
+                StatusCode::NOT_FOUND,
+                "records are activities, milestones or assessments",
+            );
+        }
+    };
+    let not_found = || {
+        error(
+            StatusCode::NOT_FOUND,
+            "no participant with that id in your organization",
+        )
+    };
+    if Id::parse(&participant_id).is_err() {
+        return not_found();
+    }
+    match state.store.participant_record(&org, &participant_id).await {
+        Ok(Some(_)) => {}
+        Ok(None) => return not_found(),
+        Err(e) => return web_error(internal(e)),
+    }
+    let mut fields = match fields(body, file, &["org_id", "participant_id"]) {
+        Ok(f) => f,
+        Err(r) => return r.into_response(),
+    };
+    fields.insert("org_id".into(), org);
+    fields.insert("participant_id".into(), participant_id);
+    let (today, framework) = (Date::today(), &state.framework);
+    let refused = |r: Refused| match r {
+        Refused::Duplicate => error(StatusCode::CONFLICT, "that record exists already"),
+        Refused::Unknown => not_found(),
+    };
+    let created = || answer(StatusCode::CREATED, json!({ "recorded": kind }));
+    match kind.as_str() {
+        "activities" => match parse::activity(&fields, today, framework) {
+            Err(e) => invalid(&e),
+            Ok(a) => match state.store.record_activity(&a).await {
+                Ok(Ok(r)) => {
+                    state.apply(r, |s, f| s.activity(f)).await;
+                    created()
+                }
+                Ok(Err(r)) => refused(r),
+                Err(e) => web_error(internal(e)),
+            },
+        },
+        "milestones" => match parse::milestone(&fields, today, framework) {
+            Err(e) => invalid(&e),
+            Ok(m) => match state.store.record_milestone(&m).await {
+                Ok(Ok(r)) => {
+                    state.apply(r, |s, f| s.milestone(f)).await;
+                    created()
+                }
+                Ok(Err(r)) => refused(r),
+                Err(e) => web_error(internal(e)),
+            },
+        },
+        _ => match parse::assessment(&fields, today) {
+            Err(e) => invalid(&e),
+            Ok(a) => match state.store.record_assessment(&a).await {
+                Ok(Ok(r)) => {
+                    crate::case::apply_assessment(&state, r).await;
+                    created()
+                }
+                Ok(Err(r)) => refused(r),
+                Err(e) => web_error(internal(e)),
+            },
+        },
+    }
+}

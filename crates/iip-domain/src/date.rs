@@ -96,6 +96,13 @@ impl ProgramYear {
         Self { start_year }
     }
 
+    /// The program year before this one.
+    pub fn previous(self) -> Self {
+        Self {
+            start_year: self.start_year - 1,
+        }
+    }
+
     /// The program year a date falls in.
     pub fn containing(date: Date) -> Self {
         let start_year = if u8::from(date.0.month()) >= 7 {

@@ -22,14 +22,19 @@ fn escape(text: &str) -> String {
 
 /// Renders the chart as an inline SVG string (already escaped; safe to embed).
 pub fn bar_chart(title: &str, description: &str, bars: &[Bar]) -> String {
+    bar_chart_with_id("chart", title, description, bars)
+}
+
+/// The same, with its own element ids, for a second chart on a page.
+pub fn bar_chart_with_id(id: &str, title: &str, description: &str, bars: &[Bar]) -> String {
     let height = ROW * bars.len() as f64 + 10.0;
     let plot = WIDTH - LABEL_WIDTH - 60.0;
     let mut svg = String::new();
     let _ = write!(
         svg,
         "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {WIDTH} {height}\" role=\"img\" \
-         aria-labelledby=\"chart-title chart-desc\" class=\"chart\"><title id=\"chart-title\">{}</title>\
-         <desc id=\"chart-desc\">{}</desc>",
+         aria-labelledby=\"{id}-title {id}-desc\" class=\"chart\"><title id=\"{id}-title\">{}</title>\
+         <desc id=\"{id}-desc\">{}</desc>",
         escape(title),
         escape(description)
     );

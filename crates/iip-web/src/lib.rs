@@ -168,6 +168,8 @@ const SECURITY_HEADERS: &[(&str, &str)] = &[
 pub fn router<S: Store>(state: AppState<S>) -> Router {
     let mut router = Router::new()
         .route("/", get(pages::dashboard::<S>))
+        .route("/dashboard.csv", get(pages::dashboard_csv::<S>))
+        .route("/metrics.csv", get(pages::metrics_csv::<S>))
         .route("/framework", get(pages::framework::<S>))
         .route("/metrics", get(pages::metrics::<S>))
         .route("/api/metrics", get(api::metrics::<S>))

@@ -3,7 +3,8 @@
 use std::sync::Arc;
 
 use axum::extract::{Query, State};
-use axum::response::Html;
+use axum::http::header;
+use axum::response::{Html, IntoResponse, Response};
 use iip_domain::ProgramYear;
 use iip_framework::localized;
 use iip_metrics::{MetricSet, Query as MetricsQuery};
@@ -166,6 +167,61 @@ pub async fn dashboard<S: Store>(
             .find(|o| o.org_id == user.principal.org_id && access.scope(&o.org_id))
             .unwrap_or(&orgs[first]),
     };
+    // Trends: the same core metrics over the last three program years.
+    let mut trend = Vec::new();
+    let mut trend_bars = Vec::new();
+    let mut trend_year = year.previous().previous();
+    for _ in 0..3 {
+        let yearly = if trend_year == year {
+            report.clone()
+        } else {
+            iip_metrics::report(
+                &snapshot,
+                &state.framework.version,
+                &core,
+                &MetricsQuery {
+                    year: trend_year,
+                    by: vec![],
+                },
+                None,
+            )
+            .map_err(|e| WebError::Internal(e.to_string()))?
+        };
+        let row = |metric| yearly.get(&selected.org_id, metric);
+        trend.push(context! {
+            year => trend_year.to_string(),
+            adults_served => row("adults_served").and_then(|r| r.numerator),
+            participants => row("participants").and_then(|r| r.numerator),
+            any_milestone => row("any_milestone").and_then(|r| r.rate).map(|r| format!("{:.1}%", r * 100.0)),
+        });
+        trend_bars.push(Bar {
+            label: trend_year.to_string(),
+            value: row("any_milestone").and_then(|r| r.rate),
+        });
+        trend_year = ProgramYear::starting(trend_year.first_day().year() + 1);
+    }
+    let trend_chart = crate::chart::bar_chart_with_id(
+        "trend",
+        "Share of participants with any milestone, by program year",
+        &format!(
+            "{}, the three program years to {year}. Suppressed values are marked and not drawn.",
+            selected.name
+        ),
+        &trend_bars,
+    );
+    // Where the scope sits: its parents, as far up as the user may see.
+    let mut breadcrumb = Vec::new();
+    let mut parent = selected.parent_id.clone();
+    while let Some(id) = parent.filter(|id| access.scope(id)) {
+        let Some(org) = orgs.iter().find(|o| o.org_id == id) else {
+            break;
+        };
+        breadcrumb.insert(0, context! { org_id => org.org_id.clone(), name => org.name.clone() });
+        parent = org.parent_id.clone();
+        if breadcrumb.len() > orgs.len() {
+            break;
+        }
+    }
     let metrics: Vec<MetricView> = report
         .scope(&selected.org_id)
         .map(|row| MetricView {
@@ -206,8 +262,65 @@ pub async fn dashboard<S: Store>(
             chart,
             threshold => iip_metrics::SUPPRESSION_THRESHOLD,
             user => user.nav(),
+            trend,
+            trend_chart,
+            breadcrumb,
         },
     )
+}
+
+/// `GET /dashboard.csv`: the metrics table of the dashboard for the same scope and year,
+/// suppressed the same way (the report's CSV form).
+pub async fn dashboard_csv<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    user: CurrentUser,
+    Query(query): Query<DashboardQuery>,
+) -> Result<Response, WebError> {
+    let year = match query.year.as_deref().filter(|y| !y.is_empty()) {
+        Some(raw) => ProgramYear::parse(raw).map_err(|e| WebError::BadRequest(e.to_string()))?,
+        None => state.default_year,
+    };
+    let scope = query
+        .scope
+        .clone()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| user.principal.org_id.clone());
+    let tree = crate::auth::org_tree(&state).await?;
+    if !tree.contains(&scope) {
+        return Err(WebError::NotFound("That organization is not in this store.".into()));
+    }
+    if !user.access(&tree).scope(&scope) {
+        return Err(WebError::Forbidden("That organization is outside your view.".into()));
+    }
+    let snapshot = state.snapshot().await?;
+    let core = MetricSet::core(&state.framework).map_err(|e| WebError::Internal(e.to_string()))?;
+    let report = iip_metrics::report(
+        &snapshot,
+        &state.framework.version,
+        &core,
+        &MetricsQuery { year, by: vec![] },
+        Some(&scope),
+    )
+    .map_err(|e| WebError::Internal(e.to_string()))?;
+    csv_response(&report, &format!("iip-{scope}-{year}.csv"))
+}
+
+/// A suppressed report as a CSV download.
+pub(crate) fn csv_response(report: &iip_metrics::Report, filename: &str) -> Result<Response, WebError> {
+    let mut body = Vec::new();
+    iip_metrics::output::write_csv(&mut body, report).map_err(|e| WebError::Internal(e.to_string()))?;
+    let safe: String = filename
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || "-_.".contains(*c))
+        .collect();
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{safe}\"")),
+        ],
+        body,
+    )
+        .into_response())
 }
 
 #[derive(Deserialize)]
@@ -368,4 +481,31 @@ pub async fn metrics<S: Store>(
             user => user.nav(),
         },
     )
+}
+
+/// `GET /metrics.csv`: the metrics page's table (one metric, one scope, its breakdown) as CSV.
+pub async fn metrics_csv<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    user: CurrentUser,
+    params: Result<Query<MetricsParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, WebError> {
+    let Query(mut params) = params.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let scope = params
+        .scope()
+        .map_or_else(|| user.principal.org_id.clone(), str::to_owned);
+    let tree = crate::auth::org_tree(&state).await?;
+    let report = crate::api::compute(
+        &state,
+        &MetricsParams {
+            scope: Some(scope.clone()),
+            ..params.clone()
+        },
+    )
+    .await?;
+    if !user.access(&tree).scope(&scope) {
+        return Err(WebError::Forbidden("That scope is outside your view.".into()));
+    }
+    params.scope = Some(scope.clone());
+    let year = params.year(state.default_year)?;
+    csv_response(&report, &format!("iip-{scope}-{year}.csv"))
 }

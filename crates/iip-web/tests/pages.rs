@@ -277,3 +277,65 @@ async fn the_metrics_page_picks_a_metric_a_scope_and_a_breakdown() {
     assert!(median.body.contains("Median days"));
     assert_eq!(get(&app, "/metrics?metric=nope").await.status, StatusCode::BAD_REQUEST);
 }
+
+#[tokio::test]
+async fn the_dashboard_shows_trends_a_breadcrumb_and_downloads_what_it_shows() {
+    let (app, _dir) = app(600).await;
+    let page = get(&app, "/?scope=south-bay-adult-school&year=2024-25").await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("aria-label=\"Where this organization sits\""));
+    assert!(
+        page.body.contains(">South Bay Consortium for Adult Education</a>"),
+        "the parent in the breadcrumb"
+    );
+    for year in ["2022-23", "2023-24", "2024-25"] {
+        assert!(page.body.contains(&format!(">{year}</a></th>")), "{year} in the trend");
+    }
+    assert!(
+        page.body.contains("id=\"trend-title\""),
+        "a second chart with its own ids"
+    );
+    let csv = get(&app, "/dashboard.csv?scope=south-bay-adult-school&year=2024-25").await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(
+        csv.headers["content-type"]
+            .to_str()
+            .is_ok_and(|t| t.starts_with("text/csv"))
+    );
+    let lines: Vec<&str> = csv.body.lines().collect();
+    assert_eq!(lines[0], "scope_id,metric,numerator,denominator,rate,suppressed");
+    assert_eq!(lines.len(), 12, "the 11 core metrics of the table");
+    // The CSV holds the same figures as the page's table.
+    for line in &lines[1..] {
+        let fields: Vec<&str> = line.split(',').collect();
+        assert_eq!(fields[0], "south-bay-adult-school");
+        if let Ok(n) = fields[2].parse::<u64>() {
+            assert!(n == 0 || n >= 10, "{line}");
+            assert!(page.body.contains(&format!("<td>{n}</td>")), "{line} on the page");
+        } else {
+            assert_eq!(fields[5], "true", "{line}");
+        }
+    }
+    assert_eq!(
+        get(&app, "/dashboard.csv?scope=nobody").await.status,
+        StatusCode::NOT_FOUND
+    );
+    let by_gender = get(
+        &app,
+        "/metrics.csv?metric=element.civic&scope=south-bay&by=gender&year=2024-25",
+    )
+    .await;
+    assert_eq!(by_gender.status, StatusCode::OK);
+    assert!(
+        by_gender.body.starts_with("scope_id,metric,gender,numerator"),
+        "{}",
+        by_gender.body
+    );
+    assert!(
+        by_gender
+            .body
+            .lines()
+            .skip(1)
+            .all(|l| l.starts_with("south-bay,element.civic,"))
+    );
+}

@@ -203,4 +203,68 @@ impl AccountStore for SqliteStore {
             .map_err(backend)?;
         Ok(done.rows_affected())
     }
+
+    async fn user_by_id(&self, user_id: i64) -> StoreResult<Option<UserRecord>> {
+        let row = sqlx::query(concat!("SELECT ", user_columns!(), " FROM app_user u WHERE u.id = ?"))
+            .bind(user_id)
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(row.as_ref().map(user))
+    }
+
+    async fn set_password(&self, user_id: i64, password_hash: &str) -> StoreResult<()> {
+        let mut tx = self.write().await?;
+        sqlx::query("UPDATE app_user SET password_hash = ? WHERE id = ?")
+            .bind(password_hash)
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        sqlx::query("DELETE FROM user_session WHERE user_id = ?")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)
+    }
+
+    async fn create_invite(&self, token_hash: &[u8], user_id: i64, now: i64, expires_at: i64) -> StoreResult<()> {
+        sqlx::query("INSERT INTO account_invite (token_hash, user_id, created_at, expires_at) VALUES (?, ?, ?, ?)")
+            .bind(token_hash)
+            .bind(user_id)
+            .bind(now)
+            .bind(expires_at)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn invite_user(&self, token_hash: &[u8], now: i64) -> StoreResult<Option<UserRecord>> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            user_columns!(),
+            " FROM account_invite i JOIN app_user u ON u.id = i.user_id \
+             WHERE i.token_hash = ? AND i.used_at IS NULL AND i.expires_at > ? AND u.disabled = 0"
+        ))
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(row.as_ref().map(user))
+    }
+
+    async fn use_invite(&self, token_hash: &[u8], now: i64) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE account_invite SET used_at = ?1 WHERE token_hash = ?2 AND used_at IS NULL AND expires_at > ?1",
+        )
+        .bind(now)
+        .bind(token_hash)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
 }

@@ -187,6 +187,26 @@ pub trait AccountStore {
         now: i64,
     ) -> impl Future<Output = StoreResult<Option<UserRecord>>> + Send;
 
+    fn user_by_id(&self, user_id: i64) -> impl Future<Output = StoreResult<Option<UserRecord>>> + Send;
+
+    /// Replaces the password hash and ends every session of the account.
+    fn set_password(&self, user_id: i64, password_hash: &str) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// A one-time link for a new account to choose its password, valid until `expires_at`.
+    fn create_invite(
+        &self,
+        token_hash: &[u8],
+        user_id: i64,
+        now: i64,
+        expires_at: i64,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// The enabled account an unused, unexpired invite is for.
+    fn invite_user(&self, token_hash: &[u8], now: i64) -> impl Future<Output = StoreResult<Option<UserRecord>>> + Send;
+
+    /// Spends an invite once; `false` when it was used or expired already.
+    fn use_invite(&self, token_hash: &[u8], now: i64) -> impl Future<Output = StoreResult<bool>> + Send;
+
     /// Revokes a user's tokens of that name; how many were revoked.
     fn revoke_api_tokens(&self, user_id: i64, name: &str) -> impl Future<Output = StoreResult<u64>> + Send;
 }

@@ -1,6 +1,7 @@
 //! The web application: server-rendered, accessible pages over the store and the metrics.
 //! No JavaScript, no external requests; every figure shown has passed suppression.
 
+mod admin;
 mod api;
 mod api_case;
 pub mod auth;
@@ -128,6 +129,8 @@ fn templates() -> Result<Environment<'static>, minijinja::Error> {
     env.add_template("metrics.html", include_str!("../templates/metrics.html"))?;
     env.add_template("funding.html", include_str!("../templates/funding.html"))?;
     env.add_template("login.html", include_str!("../templates/login.html"))?;
+    env.add_template("users.html", include_str!("../templates/users.html"))?;
+    env.add_template("welcome.html", include_str!("../templates/welcome.html"))?;
     env.add_template("participants.html", include_str!("../templates/participants.html"))?;
     env.add_template(
         "participant_new.html",
@@ -186,6 +189,12 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .route("/api/openapi.json", get(openapi::document))
         .route("/login", get(auth::login_page::<S>).post(auth::login::<S>))
         .route("/logout", post(auth::logout::<S>))
+        .route("/admin/users", get(admin::list::<S>).post(admin::create::<S>))
+        .route("/admin/users/{id}/disable", post(admin::disable::<S>))
+        .route(
+            "/welcome/{token}",
+            get(admin::welcome::<S>).post(admin::set_password::<S>),
+        )
         .route("/participants", get(case::list::<S>).post(case::create::<S>))
         .route("/participants/new", get(case::new_form::<S>))
         .route("/participants/search", post(case::search::<S>))

@@ -58,13 +58,7 @@ pub async fn create_link<S: Store>(
         .create_self_assessment_link(record.row, &token.hash, now, now + LINK_SECONDS)
         .await
         .map_err(internal)?;
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
-        .unwrap_or("localhost");
-    let scheme = if state.auth.secure_cookies { "https" } else { "http" };
-    let url = format!("{scheme}://{host}/s/{}", token.secret);
+    let url = format!("{}/s/{}", origin(&state, &headers), token.secret);
     let lang = fields
         .get("lang")
         .map(String::as_str)
@@ -87,6 +81,17 @@ pub async fn create_link<S: Store>(
             days => LINK_SECONDS / 86_400,
         },
     )
+}
+
+/// `scheme://host` of this server as the request reached it (for links given to people).
+pub(crate) fn origin<S: Store>(state: &AppState<S>, headers: &HeaderMap) -> String {
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(|h| !h.is_empty() && h.chars().all(|c| c.is_ascii_alphanumeric() || ".-:[]".contains(c)))
+        .unwrap_or("localhost");
+    let scheme = if state.auth.secure_cookies { "https" } else { "http" };
+    format!("{scheme}://{host}")
 }
 
 /// The link as an accessible inline SVG QR code (no style attributes, so the CSP holds).

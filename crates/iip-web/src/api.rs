@@ -99,15 +99,27 @@ pub async fn metrics<S: Store>(
     Ok(Json(report).into_response())
 }
 
-/// Runs the engine for `params`; used by the API and the metrics page.
+/// Runs the engine for `params` (through the server's report cache); used by the API and the
+/// metrics page. Suppression is always decided over every scope, then one scope is taken.
 pub async fn compute<S: Store>(state: &AppState<S>, params: &MetricsParams) -> Result<iip_metrics::Report, WebError> {
     let year = params.year(state.default_year)?;
     let set = params.metric_set(&state.metrics, &state.framework)?;
     let by = params.by()?;
-    let snapshot = state.snapshot().await?;
-    let query = iip_metrics::Query { year, by };
-    iip_metrics::report(&snapshot, &state.framework.version, &set, &query, params.scope()).map_err(|e| match e {
-        iip_metrics::MetricsError::UnknownScope(_) => WebError::NotFound("That scope is not in this store.".into()),
-        other => WebError::BadRequest(other.to_string()),
+    let full = state.report(&set, &iip_metrics::Query { year, by }).await?;
+    Ok(match params.scope() {
+        None => (*full).clone(),
+        Some(scope) => {
+            let rows: Vec<iip_metrics::MetricRow> = full.rows.iter().filter(|r| r.scope_id == scope).cloned().collect();
+            if rows.is_empty() {
+                return Err(WebError::NotFound("That scope is not in this store.".into()));
+            }
+            iip_metrics::Report {
+                year: full.year,
+                framework_version: full.framework_version.clone(),
+                metrics_version: full.metrics_version.clone(),
+                by: full.by.clone(),
+                rows,
+            }
+        }
     })
 }

@@ -191,6 +191,8 @@ pub async fn create<S: Store>(
         Ok(p) => p,
         Err(errors) => return invalid(&errors),
     };
+    // Readers keep the snapshot until this write's fact is applied.
+    let _writing = state.writing();
     match state.store.create_participant(&participant).await {
         Ok(Ok(recorded)) => {
             state.apply(recorded, |s, f| s.participant(f)).await;
@@ -318,6 +320,8 @@ pub async fn record<S: Store>(
         Refused::Duplicate => error(StatusCode::CONFLICT, "that record exists already"),
         Refused::Unknown => not_found(),
     };
+    // Readers keep the snapshot until this write's fact is applied.
+    let _writing = state.writing();
     let created = || answer(StatusCode::CREATED, json!({ "recorded": kind }));
     match kind.as_str() {
         "activities" => match parse::activity(&fields, today, framework) {

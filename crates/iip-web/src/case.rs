@@ -197,6 +197,8 @@ pub async fn create<S: Store>(
         Ok(p) => p,
         Err(errors) => return invalid(errors_by_field(&errors), &fields),
     };
+    // Readers keep the snapshot until this write's fact is applied.
+    let _writing = state.writing();
     let recorded = match state.store.create_participant(&participant).await.map_err(internal)? {
         Ok(recorded) => recorded,
         Err(Refused::Duplicate) => {
@@ -425,6 +427,8 @@ pub async fn record<S: Store>(
     let today = Date::today();
     let framework = &state.framework;
     let refused = |form: &str, errors: &[(&'static str, String)]| (form.to_owned(), errors_by_field(errors));
+    // Readers keep the snapshot until this write's fact is applied.
+    let _writing = state.writing();
     let outcome: Result<(), (String, HashMap<String, String>)> = match kind.as_str() {
         "milestones" => match parse::milestone(&fields, today, framework) {
             Ok(m) => match state.store.record_milestone(&m).await.map_err(internal)? {

@@ -127,9 +127,18 @@ async fn outcome<S: Store>(state: &AppState<S>, raw: &[(String, String)]) -> Res
         formula,
         ..base.clone()
     };
-    let snapshot = state.snapshot().await?;
-    let report = published_report(&snapshot, &state.framework, params.year, &metrics_read(&scenario))
-        .map_err(|e| WebError::Internal(e.to_string()))?;
+    let ids: Vec<String> = metrics_read(&scenario).into_iter().collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let set = state.metrics.select(&ids).map_err(WebError::Internal)?;
+    let report = state
+        .report(
+            &set,
+            &iip_metrics::Query {
+                year: params.year,
+                by: vec![],
+            },
+        )
+        .await?;
     let outcome =
         iip_funding::run(&scenario, &ReportFigures(&report)).map_err(|e| WebError::Internal(e.to_string()))?;
     Ok((params, outcome))

@@ -8,6 +8,7 @@ pub mod auth;
 mod case;
 mod chart;
 pub mod funding;
+pub mod live;
 pub mod openapi;
 mod pages;
 mod selfassess;
@@ -21,7 +22,7 @@ use axum::routing::{get, post};
 use iip_domain::ProgramYear;
 use iip_framework::Framework;
 use iip_metrics::{MetricSet, Snapshot};
-use iip_store::{Store, StoreError};
+use iip_store::Store;
 use minijinja::Environment;
 use tower_http::set_header::SetResponseHeaderLayer;
 
@@ -33,9 +34,8 @@ pub struct AppState<S> {
     /// The year shown when the request names none.
     pub default_year: ProgramYear,
     templates: Environment<'static>,
-    /// The metrics engine's snapshot and the store revision it reflects. Writes through the
-    /// web app apply their fact in place; another process's import makes it rebuild.
-    snapshot: tokio::sync::RwLock<Option<(i64, Snapshot)>>,
+    /// The metrics engine's snapshot, kept current, and a cache of suppressed reports.
+    live: live::Live,
     pub auth: auth::AuthConfig,
     limiter: iip_auth::LoginLimiter,
     translations: iip_i18n::Translations,
@@ -52,31 +52,12 @@ impl<S: Store> AppState<S> {
             metrics: Arc::new(metrics),
             default_year,
             templates: templates().map_err(|e| WebError::Internal(e.to_string()))?,
-            snapshot: tokio::sync::RwLock::new(None),
+            live: live::Live::default(),
             auth: auth::AuthConfig::default(),
             limiter: iip_auth::LoginLimiter::default(),
             translations: iip_i18n::Translations::load().map_err(|e| WebError::Internal(e.to_string()))?,
             funding: None,
         })
-    }
-
-    pub fn with_auth(mut self, auth: auth::AuthConfig) -> Self {
-        self.auth = auth;
-        self
-    }
-
-    /// Applies a web write to the snapshot in place when it is the very next revision;
-    /// otherwise (another write or import came between, or the write changed something no
-    /// fact expresses) the snapshot is dropped and the next reader rebuilds it.
-    pub async fn apply<F>(&self, recorded: iip_store::Recorded<F>, push: impl FnOnce(&mut Snapshot, F)) {
-        let mut slot = self.snapshot.write().await;
-        match (slot.as_mut(), recorded.fact) {
-            (Some((seen, snapshot)), Some(fact)) if *seen + 1 == recorded.revision => {
-                push(snapshot, fact);
-                *seen = recorded.revision;
-            }
-            _ => *slot = None,
-        }
     }
 
     /// Serves the funding simulator (`/funding`) for this scenario.
@@ -85,41 +66,44 @@ impl<S: Store> AppState<S> {
         self
     }
 
-    /// The current snapshot, rebuilt when the store's revision moved (another process
-    /// imported a package). One rebuild at a time; readers meanwhile wait.
-    pub async fn snapshot(&self) -> Result<tokio::sync::RwLockReadGuard<'_, Snapshot>, WebError> {
-        let revision = self
-            .store
-            .revision()
+    pub fn with_auth(mut self, auth: auth::AuthConfig) -> Self {
+        self.auth = auth;
+        self
+    }
+
+    /// Call before a store write whose fact this server will apply (see `live`).
+    pub fn writing(&self) -> live::Writing<'_> {
+        self.live.writing()
+    }
+
+    /// Applies a write of this server to the metrics snapshot.
+    pub async fn apply<F: Send + Sync + 'static>(
+        &self,
+        recorded: iip_store::Recorded<F>,
+        push: impl FnOnce(&mut Snapshot, F) + Send + Sync + 'static,
+    ) {
+        self.live.apply(recorded, push).await;
+    }
+
+    /// The current snapshot (rebuilt when another process changed the store).
+    pub async fn snapshot(&self) -> Result<live::View<'_>, WebError> {
+        self.live
+            .view(&self.store, &self.framework)
             .await
-            .map_err(|e| WebError::Internal(e.to_string()))?;
-        {
-            let guard = self.snapshot.read().await;
-            if guard.as_ref().is_some_and(|(seen, _)| *seen == revision) {
-                return tokio::sync::RwLockReadGuard::try_map(guard, |s| s.as_ref().map(|(_, snap)| snap))
-                    .map_err(|_| WebError::Internal("snapshot vanished".into()));
-            }
-        }
-        let mut slot = self.snapshot.write().await;
-        let current = slot.as_ref().is_some_and(|(seen, _)| *seen >= revision);
-        if !current {
-            let snapshot = load_snapshot(&self.store, &self.framework)
-                .await
-                .map_err(|e| WebError::Internal(e.to_string()))?;
-            *slot = Some((revision, snapshot));
-        }
-        let guard = slot.downgrade();
-        tokio::sync::RwLockReadGuard::try_map(guard, |s| s.as_ref().map(|(_, snap)| snap))
-            .map_err(|_| WebError::Internal("snapshot vanished".into()))
+            .map_err(|e| WebError::Internal(e.to_string()))
+    }
+
+    /// A suppressed report over every scope, cached per store revision.
+    pub async fn report(
+        &self,
+        set: &MetricSet,
+        query: &iip_metrics::Query,
+    ) -> Result<Arc<iip_metrics::Report>, WebError> {
+        self.live.report(&self.store, &self.framework, set, query).await
     }
 }
 
-/// Builds the metrics engine's snapshot from every fact of the store.
-pub async fn load_snapshot<S: Store>(store: &S, framework: &Framework) -> Result<Snapshot, StoreError> {
-    let mut snapshot = Snapshot::new(framework);
-    store.scan_facts(&mut snapshot).await?;
-    Ok(snapshot)
-}
+pub use live::load_snapshot;
 
 fn templates() -> Result<Environment<'static>, minijinja::Error> {
     let mut env = Environment::new();

@@ -84,16 +84,8 @@ pub async fn dashboard<S: Store>(
             context! { empty => true, year => year.to_string(), user => user.nav() },
         );
     }
-    let snapshot = state.snapshot().await?;
     let core = MetricSet::core(&state.framework).map_err(|e| WebError::Internal(e.to_string()))?;
-    let report = iip_metrics::report(
-        &snapshot,
-        &state.framework.version,
-        &core,
-        &MetricsQuery { year, by: vec![] },
-        None,
-    )
-    .map_err(|e| WebError::Internal(e.to_string()))?;
+    let report = state.report(&core, &MetricsQuery { year, by: vec![] }).await?;
 
     // Scopes in hierarchy order, top-level organizations first.
     let orgs = &orgs;
@@ -172,21 +164,15 @@ pub async fn dashboard<S: Store>(
     let mut trend_bars = Vec::new();
     let mut trend_year = year.previous().previous();
     for _ in 0..3 {
-        let yearly = if trend_year == year {
-            report.clone()
-        } else {
-            iip_metrics::report(
-                &snapshot,
-                &state.framework.version,
+        let yearly = state
+            .report(
                 &core,
                 &MetricsQuery {
                     year: trend_year,
                     by: vec![],
                 },
-                None,
             )
-            .map_err(|e| WebError::Internal(e.to_string()))?
-        };
+            .await?;
         let row = |metric| yearly.get(&selected.org_id, metric);
         trend.push(context! {
             year => trend_year.to_string(),
@@ -292,16 +278,16 @@ pub async fn dashboard_csv<S: Store>(
     if !user.access(&tree).scope(&scope) {
         return Err(WebError::Forbidden("That organization is outside your view.".into()));
     }
-    let snapshot = state.snapshot().await?;
-    let core = MetricSet::core(&state.framework).map_err(|e| WebError::Internal(e.to_string()))?;
-    let report = iip_metrics::report(
-        &snapshot,
-        &state.framework.version,
-        &core,
-        &MetricsQuery { year, by: vec![] },
-        Some(&scope),
+    let report = crate::api::compute(
+        &state,
+        &MetricsParams {
+            year: Some(year.to_string()),
+            scope: Some(scope.clone()),
+            metric: None,
+            by: None,
+        },
     )
-    .map_err(|e| WebError::Internal(e.to_string()))?;
+    .await?;
     csv_response(&report, &format!("iip-{scope}-{year}.csv"))
 }
 

@@ -249,6 +249,8 @@ pub async fn submit<S: Store>(
         .iter()
         .map(|(element, score)| (format!("iip_self.{element}"), *score))
         .chain(std::iter::once(("iip_self.overall".to_owned(), scores.overall)));
+    // Readers keep the snapshot until this write's fact is applied.
+    let _writing = state.writing();
     for (instrument, score) in results {
         let assessment = Assessment {
             org_id: org_id.clone(),

@@ -278,3 +278,32 @@ test('a participant completes the self-assessment in Vietnamese on a phone', asy
   assert.match(await page.locator('p.score').first().innerText(), /Self-assessment overall: \d+%/);
   assert.deepEqual(problems, []);
 });
+
+test('an organization admin invites a colleague who chooses a password and signs in', async () => {
+  const { page, problems } = await signedIn('orgadmin@demo.iip');
+  await page.getByRole('link', { name: 'Accounts' }).click();
+  assert.equal(await page.getByRole('heading', { level: 1, name: 'Accounts' }).count(), 1);
+  await assertAccessible(page);
+  await page.getByLabel('Email').fill('newcolleague@demo.iip');
+  await page.getByLabel('Name').fill('New Colleague');
+  await page.getByLabel('Role').selectOption('case_worker');
+  await page.getByRole('button', { name: 'Create account and welcome link' }).click();
+  const link = (await page.locator('code.link').innerText()).trim();
+  assert.match(link, /\/welcome\/[0-9a-f]{64}$/);
+
+  const fresh = await browser.newContext();
+  const welcome = await fresh.newPage();
+  await welcome.goto(link);
+  await assertAccessible(welcome);
+  await welcome.getByLabel('New password').fill('correct horse battery staple');
+  await welcome.getByLabel('The same password again').fill('correct horse battery staple');
+  await welcome.getByRole('button', { name: 'Set password' }).click();
+  await welcome.waitForURL(/\/login$/);
+  await welcome.getByLabel('Email').fill('newcolleague@demo.iip');
+  await welcome.getByLabel('Password').fill('correct horse battery staple');
+  await welcome.getByRole('button', { name: 'Sign in' }).click();
+  await welcome.waitForURL((url) => !url.pathname.startsWith('/login'));
+  assert.equal(await welcome.getByRole('link', { name: 'Participants' }).count(), 1);
+  await fresh.close();
+  assert.deepEqual(problems, []);
+});

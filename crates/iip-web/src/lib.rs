@@ -122,6 +122,10 @@ fn templates() -> Result<Environment<'static>, minijinja::Error> {
     )?;
     env.add_template("pathway.html", include_str!("../templates/pathway.html"))?;
     env.add_template(
+        "participant_base.html",
+        include_str!("../templates/participant_base.html"),
+    )?;
+    env.add_template(
         "self_assessment.html",
         include_str!("../templates/self_assessment.html"),
     )?;

@@ -1,17 +1,9 @@
 //! The pages through the real router over a real SQLite store filled by the importer.
 
-use std::sync::Arc;
+mod support;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use iip_domain::{Date, ProgramYear};
-use iip_exchange::{ImportOptions, Issue, import_package};
-use iip_framework::Framework;
-use iip_generate::{GeneratorConfig, generate};
-use iip_store::{AccountStore, NewUser};
-use iip_store_sqlite::SqliteStore;
-use iip_web::{AppState, router};
-use tower::ServiceExt;
+use axum::http::StatusCode;
+use iip_web::router;
 
 struct Page {
     status: StatusCode,
@@ -19,88 +11,32 @@ struct Page {
     body: String,
 }
 
-/// The router over a real store, signed in as a state analyst (who sees every aggregate).
+/// The router over a real store, signed in as a state analyst (who sees every aggregate), or
+/// as a system admin when the store is empty.
 pub struct TestApp {
     router: axum::Router,
     cookie: String,
 }
 
 async fn app(people: u64) -> (TestApp, tempfile::TempDir) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let framework = Framework::builtin().expect("framework");
-    let store = SqliteStore::open(&dir.path().join("t.db")).await.expect("open");
-    if people > 0 {
-        let package = dir.path().join("package");
-        generate(GeneratorConfig { people, seed: 1 }, &package).expect("generate");
-        let mut issues: Vec<Issue> = Vec::new();
-        let options = ImportOptions {
-            skip_invalid: false,
-            today: Date::today(),
-        };
-        let summary = import_package(&store, &framework, &package, options, &mut issues)
-            .await
-            .expect("import");
-        assert!(summary.committed, "{issues:?}");
-    }
-    let year = ProgramYear::parse("2024-25").expect("year");
-    let hash = iip_auth::hash_password("a long test password").expect("hash");
+    let (state, store, dir) = support::state_seeded(people, 1).await;
     let (org, role) = if people > 0 {
         ("ca", "state_analyst")
     } else {
         ("none", "system_admin")
     };
-    store
-        .create_user(&NewUser {
-            email: "analyst@test.iip",
-            display_name: "Test Analyst",
-            org_id: org,
-            role,
-            password_hash: &hash,
-        })
-        .await
-        .expect("user");
-    let state = AppState::new(store, Arc::new(framework), year).expect("state");
+    support::add_user(&store, "analyst@test.iip", role, org).await;
     let router = router(state);
-    let login = router
-        .clone()
-        .oneshot(
-            Request::post("/login")
-                .header("content-type", "application/x-www-form-urlencoded")
-                .body(Body::from("email=analyst%40test.iip&password=a+long+test+password"))
-                .expect("request"),
-        )
-        .await
-        .expect("response");
-    assert_eq!(login.status(), StatusCode::SEE_OTHER);
-    let cookie = login
-        .headers()
-        .get("set-cookie")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|c| c.split(';').next())
-        .expect("session cookie")
-        .to_owned();
+    let cookie = support::sign_in(&router, "analyst@test.iip").await;
     (TestApp { router, cookie }, dir)
 }
 
 async fn get(app: &TestApp, uri: &str) -> Page {
-    let response = app
-        .router
-        .clone()
-        .oneshot(
-            Request::get(uri)
-                .header("cookie", &app.cookie)
-                .body(Body::empty())
-                .expect("request"),
-        )
-        .await
-        .expect("response");
-    let status = response.status();
-    let headers = response.headers().clone();
-    let bytes = axum::body::to_bytes(response.into_body(), 1 << 24).await.expect("body");
+    let response = support::send(&app.router, "GET", uri, Some(&app.cookie), None).await;
     Page {
-        status,
-        headers,
-        body: String::from_utf8(bytes.to_vec()).expect("utf-8"),
+        status: response.status,
+        headers: response.headers,
+        body: response.body,
     }
 }
 

@@ -31,6 +31,10 @@ impl Response {
 
 /// A store with a generated region of `people` (none when 0) and the state it serves.
 pub async fn state(people: u64) -> (AppState<SqliteStore>, SqliteStore, tempfile::TempDir) {
+    state_seeded(people, 3).await
+}
+
+pub async fn state_seeded(people: u64, seed: u64) -> (AppState<SqliteStore>, SqliteStore, tempfile::TempDir) {
     // Server errors show in a failing test's output.
     let _ = tracing_subscriber::fmt()
         .with_test_writer()
@@ -41,7 +45,7 @@ pub async fn state(people: u64) -> (AppState<SqliteStore>, SqliteStore, tempfile
     let store = SqliteStore::open(&dir.path().join("t.db")).await.expect("open");
     if people > 0 {
         let package = dir.path().join("package");
-        generate(GeneratorConfig { people, seed: 3 }, &package).expect("generate");
+        generate(GeneratorConfig { people, seed }, &package).expect("generate");
         let mut issues: Vec<Issue> = Vec::new();
         let options = ImportOptions {
             skip_invalid: false,

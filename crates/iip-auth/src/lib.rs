@@ -2,6 +2,7 @@
 //! session and API tokens (only their SHA-256 is stored), the access policy every request is
 //! checked against, and login rate limiting.
 
+pub mod audit;
 mod limiter;
 mod password;
 mod policy;

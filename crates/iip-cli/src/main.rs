@@ -47,6 +47,9 @@ enum Command {
     /// Accounts: add, list, disable.
     #[command(subcommand)]
     User(commands::user::Command),
+    /// The audit log of identifying data: verify the hash chain, list entries.
+    #[command(subcommand)]
+    Audit(commands::audit::Command),
     /// API tokens for integrations: create, revoke.
     #[command(subcommand)]
     Token(commands::token::Command),
@@ -75,6 +78,7 @@ fn main() -> ExitCode {
             Command::Funding(command) => commands::funding::run(command).await,
             Command::User(command) => commands::user::run(command).await,
             Command::Token(command) => commands::token::run(command).await,
+            Command::Audit(command) => commands::audit::run(command).await,
         }
     });
     match result {

@@ -459,3 +459,138 @@ fn funding_simulates_a_baseline_and_an_integration_formula_to_the_cent() {
         text(&refused.stderr)
     );
 }
+
+/// Runs SQL against a database file directly, as someone with the file would.
+fn tamper(db: &std::path::Path, sql: &str) -> Result<(), String> {
+    let runtime = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+    runtime.block_on(async {
+        use sqlx::Connection;
+        let mut conn = sqlx::SqliteConnection::connect(&format!("sqlite:{}", db.display()))
+            .await
+            .map_err(|e| e.to_string())?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_owned()))
+            .execute(&mut conn)
+            .await
+            .map_err(|e| e.to_string())?;
+        Ok(())
+    })
+}
+
+#[test]
+fn every_read_of_a_participant_is_audited_and_tampering_is_caught() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let demo_dir = dir.path().join("demo");
+    let demo = iip(&[
+        "demo",
+        "--dir",
+        demo_dir.to_str().expect("utf-8"),
+        "--participants",
+        "300",
+        "--no-serve",
+    ]);
+    assert!(demo.status.success(), "{}", text(&demo.stderr));
+    let db = demo_dir.join("iip.db");
+    let password = text(&demo.stdout)
+        .lines()
+        .find(|l| l.contains("caseworker@demo.iip"))
+        .and_then(|l| l.split_whitespace().nth(2))
+        .expect("the case worker's password")
+        .to_owned();
+    let participants = std::fs::read_to_string(demo_dir.join("package/participants.csv")).expect("package");
+    let record = participants
+        .lines()
+        .find(|l| l.starts_with("south-bay-adult-school,"))
+        .expect("a participant of the school");
+    let (participant_id, last_name) = {
+        let fields: Vec<&str> = record.split(',').collect();
+        (fields[1].to_owned(), fields[4].to_owned())
+    };
+
+    let mut child = Command::new(env!("CARGO_BIN_EXE_iip"))
+        .args(["serve", "--db", db.to_str().expect("utf-8"), "--addr", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut first_line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first_line)
+        .expect("read");
+    let address = first_line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .expect("address")
+        .to_owned();
+    let login = http(
+        &address,
+        "POST",
+        "/login",
+        None,
+        &format!("email=caseworker%40demo.iip&password={password}"),
+    );
+    let cookie = login
+        .lines()
+        .find_map(|l| l.strip_prefix("set-cookie: "))
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    assert!(http(&address, "GET", "/participants", Some(&cookie), "").starts_with("HTTP/1.1 200"));
+    let page = http(
+        &address,
+        "GET",
+        &format!("/participants/{participant_id}"),
+        Some(&cookie),
+        "",
+    );
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let db_s = db.to_str().expect("utf-8");
+    let verified = iip(&["audit", "verify", "--db", db_s]);
+    assert!(verified.status.success(), "{}", text(&verified.stderr));
+    assert!(
+        text(&verified.stdout).contains("audit log intact: 2 entries"),
+        "{}",
+        text(&verified.stdout)
+    );
+    let listed = text(&iip(&["audit", "list", "--db", db_s]).stdout);
+    assert!(
+        listed.contains(&format!(
+            "read\tparticipant:south-bay-adult-school/{participant_id}\tpathway page"
+        )),
+        "{listed}"
+    );
+    assert!(
+        !last_name.is_empty() && !listed.contains(&last_name),
+        "no names in the log"
+    );
+
+    // The table refuses edits; someone who removes the guard is caught by the chain.
+    let refused = tamper(&db, "UPDATE audit_log SET subject = 'participant:x/y' WHERE id = 2");
+    assert!(refused.is_err_and(|e| e.contains("append-only")));
+    tamper(
+        &db,
+        "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET subject = 'participant:x/y' WHERE id = 2",
+    )
+    .expect("tamper");
+    let broken = iip(&["audit", "verify", "--db", db_s]);
+    assert!(!broken.status.success());
+    assert!(
+        text(&broken.stderr).contains("audit entry 2: its contents do not match its hash"),
+        "{}",
+        text(&broken.stderr)
+    );
+    tamper(
+        &db,
+        "DROP TRIGGER audit_log_no_delete; DELETE FROM audit_log WHERE id = 1",
+    )
+    .expect("tamper");
+    let broken = iip(&["audit", "verify", "--db", db_s]);
+    assert!(
+        text(&broken.stderr).contains("audit entry 2: it does not follow"),
+        "{}",
+        text(&broken.stderr)
+    );
+}

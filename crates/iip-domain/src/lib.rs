@@ -4,6 +4,7 @@
 //! types through a fallible constructor, so code past the boundary never re-checks it.
 //! This crate knows nothing about SQL, HTTP, CSV or the file system.
 
+pub mod audit;
 pub mod codes;
 pub mod date;
 pub mod facts;

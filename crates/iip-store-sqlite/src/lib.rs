@@ -15,6 +15,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePo
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 
 mod accounts;
+mod audit;
 mod case;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");

@@ -41,7 +41,7 @@ pub struct TableCounts {
     pub assessments: u64,
 }
 
-pub trait Store: AccountStore + CaseStore + Clone + Send + Sync + 'static {
+pub trait Store: AccountStore + CaseStore + AuditStore + Clone + Send + Sync + 'static {
     type Import: ImportSession;
 
     /// Starts an all-or-nothing import: nothing is visible to readers until `commit`.
@@ -382,4 +382,22 @@ pub trait CaseStore {
         target_date: Option<Date>,
         today: Date,
     ) -> impl Future<Output = StoreResult<i64>> + Send;
+}
+
+/// The append-only audit log. The chain's hash function comes from the caller (`iip-auth`),
+/// so no backend holds crypto; the backend appends under its write lock so concurrent
+/// appends still form one chain.
+pub trait AuditStore {
+    fn append_audit(
+        &self,
+        event: &iip_domain::audit::AuditEvent,
+        chain: fn(&[u8], &iip_domain::audit::AuditEvent) -> Vec<u8>,
+    ) -> impl Future<Output = StoreResult<()>> + Send;
+
+    /// Entries after `after_id`, oldest first, at most `limit`.
+    fn audit_events(
+        &self,
+        after_id: i64,
+        limit: u32,
+    ) -> impl Future<Output = StoreResult<Vec<iip_domain::audit::StoredAuditEvent>>> + Send;
 }

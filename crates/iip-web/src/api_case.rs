@@ -163,6 +163,23 @@ async fn search_for<S: Store>(state: &AppState<S>, user: &CurrentUser, q: &str) 
         Ok(org) => org,
         Err(r) => return r.into_response(),
     };
+    let reason = if q.is_empty() {
+        "api: participant list"
+    } else {
+        "api: participant search"
+    };
+    if let Err(e) = state
+        .audit(
+            Some(user.principal.user_id),
+            &org,
+            "search",
+            &format!("participants:{org}"),
+            reason,
+        )
+        .await
+    {
+        return web_error(e);
+    }
     match state.store.search_participants(&org, q, 200).await {
         Ok(found) => answer(
             StatusCode::OK,
@@ -196,6 +213,23 @@ pub async fn create<S: Store>(
     match state.store.create_participant(&participant).await {
         Ok(Ok(recorded)) => {
             state.apply(recorded, |s, f| s.participant(f)).await;
+            let subject = format!(
+                "participant:{}/{}",
+                user.principal.org_id,
+                participant.participant_id.as_str()
+            );
+            if let Err(e) = state
+                .audit(
+                    Some(user.principal.user_id),
+                    &user.principal.org_id,
+                    "create",
+                    &subject,
+                    "api: intake",
+                )
+                .await
+            {
+                return web_error(e);
+            }
             answer(
                 StatusCode::CREATED,
                 json!({ "participant_id": participant.participant_id.as_str() }),
@@ -234,6 +268,13 @@ pub async fn get<S: Store>(
         Ok(None) => return not_found(),
         Err(e) => return web_error(internal(e)),
     };
+    let subject = format!("participant:{org}/{participant_id}");
+    if let Err(e) = state
+        .audit(Some(user.principal.user_id), &org, "read", &subject, "api: participant")
+        .await
+    {
+        return web_error(e);
+    }
     let pathway = match state.store.pathway(record.row).await {
         Ok(p) => p,
         Err(e) => return web_error(internal(e)),
@@ -322,6 +363,17 @@ pub async fn record<S: Store>(
     };
     // Readers keep the snapshot until this write's fact is applied.
     let _writing = state.writing();
+    let subject = format!("participant:{}/{}", user.principal.org_id, fields["participant_id"]);
+    let reason = format!("api: {kind}");
+    let audit = || {
+        state.audit(
+            Some(user.principal.user_id),
+            &user.principal.org_id,
+            "change",
+            &subject,
+            &reason,
+        )
+    };
     let created = || answer(StatusCode::CREATED, json!({ "recorded": kind }));
     match kind.as_str() {
         "activities" => match parse::activity(&fields, today, framework) {
@@ -329,7 +381,10 @@ pub async fn record<S: Store>(
             Ok(a) => match state.store.record_activity(&a).await {
                 Ok(Ok(r)) => {
                     state.apply(r, |s, f| s.activity(f)).await;
-                    created()
+                    match audit().await {
+                        Ok(()) => created(),
+                        Err(e) => web_error(e),
+                    }
                 }
                 Ok(Err(r)) => refused(r),
                 Err(e) => web_error(internal(e)),
@@ -340,7 +395,10 @@ pub async fn record<S: Store>(
             Ok(m) => match state.store.record_milestone(&m).await {
                 Ok(Ok(r)) => {
                     state.apply(r, |s, f| s.milestone(f)).await;
-                    created()
+                    match audit().await {
+                        Ok(()) => created(),
+                        Err(e) => web_error(e),
+                    }
                 }
                 Ok(Err(r)) => refused(r),
                 Err(e) => web_error(internal(e)),
@@ -351,7 +409,10 @@ pub async fn record<S: Store>(
             Ok(a) => match state.store.record_assessment(&a).await {
                 Ok(Ok(r)) => {
                     crate::case::apply_assessment(&state, r).await;
-                    created()
+                    match audit().await {
+                        Ok(()) => created(),
+                        Err(e) => web_error(e),
+                    }
                 }
                 Ok(Err(r)) => refused(r),
                 Err(e) => web_error(internal(e)),

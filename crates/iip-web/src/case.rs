@@ -98,6 +98,20 @@ async fn participants_page<S: Store>(
     if q.chars().count() > 100 {
         return Err(WebError::BadRequest("Search for at most 100 characters.".into()));
     }
+    let reason = if q.is_empty() {
+        "participant list"
+    } else {
+        "participant search"
+    };
+    state
+        .audit(
+            Some(user.principal.user_id),
+            org,
+            "search",
+            &format!("participants:{org}"),
+            reason,
+        )
+        .await?;
     let found = state.store.search_participants(org, q, 200).await.map_err(internal)?;
     let rows: Vec<ListRow> = found
         .iter()
@@ -211,6 +225,10 @@ pub async fn create<S: Store>(
         Err(Refused::Unknown) => return Err(WebError::Forbidden("Your organization is not in the store.".into())),
     };
     state.apply(recorded, |snapshot, fact| snapshot.participant(fact)).await;
+    let subject = format!("participant:{org}/{}", participant.participant_id.as_str());
+    state
+        .audit(Some(user.principal.user_id), &org, "create", &subject, "intake form")
+        .await?;
     tracing::info!(user_id = user.principal.user_id, "participant created");
     Ok(Redirect::to(&format!("/participants/{}", participant.participant_id.as_str())).into_response())
 }
@@ -251,6 +269,15 @@ async fn pathway_page<S: Store>(
         .await
         .map_err(internal)?
         .ok_or_else(not_found)?;
+    state
+        .audit(
+            Some(user.principal.user_id),
+            org,
+            "read",
+            &format!("participant:{org}/{participant_id}"),
+            "pathway page",
+        )
+        .await?;
     let pathway = state.store.pathway(record.row).await.map_err(internal)?;
     let framework = &state.framework;
     let milestone_name = |id: &str| {
@@ -491,6 +518,15 @@ pub async fn record<S: Store>(
     };
     match outcome {
         Ok(()) => {
+            state
+                .audit(
+                    Some(user.principal.user_id),
+                    &org,
+                    "change",
+                    &format!("participant:{org}/{participant_id}"),
+                    &format!("pathway form: {kind}"),
+                )
+                .await?;
             tracing::info!(user_id = user.principal.user_id, record = %kind, "recorded");
             Ok(Redirect::to(&format!("/participants/{participant_id}#{kind}")).into_response())
         }

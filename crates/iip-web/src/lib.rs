@@ -93,6 +93,29 @@ impl<S: Store> AppState<S> {
             .map_err(|e| WebError::Internal(e.to_string()))
     }
 
+    /// Appends to the audit log; a request whose access cannot be recorded fails (fail closed).
+    pub async fn audit(
+        &self,
+        user_id: Option<i64>,
+        org_id: &str,
+        action: &str,
+        subject: &str,
+        reason: &str,
+    ) -> Result<(), WebError> {
+        let event = iip_domain::audit::AuditEvent {
+            at: auth::unix_now(),
+            user_id,
+            org_id: org_id.to_owned(),
+            action: action.to_owned(),
+            subject: subject.to_owned(),
+            reason: reason.to_owned(),
+        };
+        self.store
+            .append_audit(&event, iip_auth::audit::chain_hash)
+            .await
+            .map_err(|e| WebError::Internal(e.to_string()))
+    }
+
     /// A suppressed report over every scope, cached per store revision.
     pub async fn report(
         &self,

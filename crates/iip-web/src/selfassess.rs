@@ -69,6 +69,15 @@ pub async fn create_link<S: Store>(
     } else {
         format!("{url}?lang={lang}")
     };
+    state
+        .audit(
+            Some(user.principal.user_id),
+            &user.principal.org_id,
+            "change",
+            &format!("participant:{}/{participant_id}", user.principal.org_id),
+            "self-assessment link",
+        )
+        .await?;
     tracing::info!(user_id = user.principal.user_id, "self-assessment link created");
     crate::pages::render(
         &state,
@@ -269,6 +278,15 @@ pub async fn submit<S: Store>(
         .use_self_assessment_link(&hash, now)
         .await
         .map_err(internal)?;
+    state
+        .audit(
+            None,
+            &linked.org_id,
+            "change",
+            &format!("participant:{}/{}", linked.org_id, linked.participant_id),
+            "self-assessment answered",
+        )
+        .await?;
     tracing::info!("self-assessment recorded");
     Ok(crate::pages::render(
         &state,

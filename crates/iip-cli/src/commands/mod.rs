@@ -1,3 +1,4 @@
+pub mod audit;
 pub mod bench_engine;
 pub mod demo;
 pub mod funding;

@@ -27,6 +27,10 @@ pub struct StoreArgs {
     /// Framework file; the built-in framework/iip.toml when omitted.
     #[arg(long, env = "IIP_FRAMEWORK")]
     pub framework: Option<PathBuf>,
+    /// The master key file (64 hex characters; `iip keys init` makes one). IIP_MASTER_KEY
+    /// may hold the key itself. Without a key, identities are kept in the clear.
+    #[arg(long, env = "IIP_KEY_FILE")]
+    pub key_file: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -47,6 +51,9 @@ enum Command {
     /// Accounts: add, list, disable.
     #[command(subcommand)]
     User(commands::user::Command),
+    /// Keys for identities encrypted at rest: create the master key, seal a store.
+    #[command(subcommand)]
+    Keys(commands::keys::Command),
     /// The audit log of identifying data: verify the hash chain, list entries.
     #[command(subcommand)]
     Audit(commands::audit::Command),
@@ -79,6 +86,7 @@ fn main() -> ExitCode {
             Command::User(command) => commands::user::run(command).await,
             Command::Token(command) => commands::token::run(command).await,
             Command::Audit(command) => commands::audit::run(command).await,
+            Command::Keys(command) => commands::keys::run(command).await,
         }
     });
     match result {

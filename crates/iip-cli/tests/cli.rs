@@ -180,9 +180,25 @@ fn demo_prepares_a_database_and_serve_answers_over_http() {
     assert!(demo.status.success(), "{}", text(&demo.stderr));
     let db = demo_dir.join("iip.db");
     assert!(db.exists());
+    // The demo keeps identities encrypted: without its key the server will not start.
+    let refused = iip(&["serve", "--db", db.to_str().expect("utf-8"), "--addr", "127.0.0.1:0"]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("identities are encrypted"),
+        "{}",
+        text(&refused.stderr)
+    );
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_iip"))
-        .args(["serve", "--db", db.to_str().expect("utf-8"), "--addr", "127.0.0.1:0"])
+        .args([
+            "serve",
+            "--db",
+            db.to_str().expect("utf-8"),
+            "--key-file",
+            demo_dir.join("master.key").to_str().expect("utf-8"),
+            "--addr",
+            "127.0.0.1:0",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -507,7 +523,15 @@ fn every_read_of_a_participant_is_audited_and_tampering_is_caught() {
     };
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_iip"))
-        .args(["serve", "--db", db.to_str().expect("utf-8"), "--addr", "127.0.0.1:0"])
+        .args([
+            "serve",
+            "--db",
+            db.to_str().expect("utf-8"),
+            "--key-file",
+            demo_dir.join("master.key").to_str().expect("utf-8"),
+            "--addr",
+            "127.0.0.1:0",
+        ])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
@@ -593,4 +617,48 @@ fn every_read_of_a_participant_is_audited_and_tampering_is_caught() {
         "{}",
         text(&broken.stderr)
     );
+}
+
+#[test]
+fn keys_init_seals_a_store_kept_in_the_clear_and_leaves_no_clear_copy() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = imported_store(dir.path(), "300", "4");
+    let db_s = db.to_str().expect("utf-8");
+    let before = report_csv(&db);
+    let participants = std::fs::read_to_string(dir.path().join("package/participants.csv")).expect("package");
+    let names: Vec<String> = participants
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split(',').nth(4).map(str::to_owned))
+        .filter(|n| n.len() >= 5)
+        .collect();
+    let raw = |path: &Path| {
+        let mut bytes = std::fs::read(path).unwrap_or_default();
+        bytes.extend(std::fs::read(path.with_extension("db-wal")).unwrap_or_default());
+        String::from_utf8_lossy(&bytes).into_owned()
+    };
+    assert!(
+        names.iter().any(|n| raw(&db).contains(n.as_str())),
+        "in the clear before"
+    );
+
+    let key = dir.path().join("master.key");
+    let init = iip(&["keys", "init", "--key-file", key.to_str().expect("utf-8"), "--db", db_s]);
+    assert!(init.status.success(), "{}", text(&init.stderr));
+    assert!(text(&init.stdout).contains("BACK IT UP"));
+    assert!(text(&init.stdout).contains("sealed "), "{}", text(&init.stdout));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&key).expect("key").permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600, "the key file is readable by its owner only");
+    }
+    let contents = raw(&db);
+    assert!(
+        names.iter().all(|n| !contents.contains(n.as_str())),
+        "no clear name survives"
+    );
+    assert_eq!(report_csv(&db), before, "the metrics are unchanged");
+    let again = iip(&["keys", "init", "--key-file", key.to_str().expect("utf-8")]);
+    assert!(!again.status.success(), "an existing key file is never replaced");
 }

@@ -3,9 +3,7 @@
 //! metrics snapshot applies, so the dashboard counts it at once.
 
 use iip_domain::facts::{ActivityFact, AssessmentFact, MilestoneFact, ParticipantFact};
-use iip_domain::records::{
-    Activity, Assessment, CountryCode, Identity, LanguageCode, MilestoneRecord, Participant, Zip,
-};
+use iip_domain::records::{Activity, Assessment, CountryCode, LanguageCode, MilestoneRecord, Participant, Zip};
 use iip_domain::{Barrier, Date, Gender, Id, RaceEthnicity};
 use iip_store::{
     ActivityEntry, AssessmentEntry, CaseStore, LinkedParticipant, MilestoneEntry, ParticipantRecord,
@@ -13,7 +11,7 @@ use iip_store::{
 };
 use sqlx::{Row, Sqlite, Transaction};
 
-use crate::{SqliteStore, backend, join_barriers, participant_fact};
+use crate::{SqliteStore, backend, identity, join_barriers, participant_fact};
 
 async fn bump(tx: &mut Transaction<'static, Sqlite>) -> StoreResult<i64> {
     sqlx::query_scalar("UPDATE store_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision")
@@ -46,49 +44,73 @@ fn date(raw: &str) -> StoreResult<Date> {
 impl CaseStore for SqliteStore {
     async fn search_participants(&self, org_id: &str, query: &str, limit: u32) -> StoreResult<Vec<ParticipantSummary>> {
         let query = query.trim();
-        let rows = sqlx::query(
-            "SELECT p.participant_id, i.first_name, i.last_name, p.primary_language, \
-             (SELECT MAX(a.date) FROM activity a WHERE a.participant_row = p.id) \
-             FROM participant p LEFT JOIN participant_identity i ON i.participant_row = p.id \
-             WHERE p.org_id = ?1 AND (?2 = '' OR p.participant_id LIKE ?2 || '%' ESCAPE '\\' \
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        let keys = self.keys.as_deref();
+        // Sealed names are found by their blind indexes: the whole query as a first or a last
+        // name, or its first word as the first name and the rest as the last.
+        let (mut whole_first, mut whole_last, mut split_first, mut split_last) = (None, None, None, None);
+        if !query.is_empty() {
+            whole_first = identity::search_index(keys, &mut conn, org_id, "first_name", query).await?;
+            whole_last = identity::search_index(keys, &mut conn, org_id, "last_name", query).await?;
+            if let Some((first, rest)) = query.split_once(char::is_whitespace) {
+                split_first = identity::search_index(keys, &mut conn, org_id, "first_name", first).await?;
+                split_last = identity::search_index(keys, &mut conn, org_id, "last_name", rest).await?;
+            }
+        }
+        let rows = sqlx::query(concat!(
+            "SELECT p.id, p.participant_id, p.primary_language, \
+             (SELECT MAX(a.date) FROM activity a WHERE a.participant_row = p.id), ",
+            identity::identity_columns!(),
+            " FROM participant p LEFT JOIN participant_identity i ON i.participant_row = p.id \
+             WHERE p.org_id = ?1 AND (?2 = '' OR p.participant_id LIKE ?3 || '%' ESCAPE '\\' \
                 OR instr(lower(i.first_name), lower(?2)) > 0 OR instr(lower(i.last_name), lower(?2)) > 0 \
-                OR instr(lower(i.first_name || ' ' || i.last_name), lower(?2)) > 0) \
-             ORDER BY p.participant_id LIMIT ?3",
-        )
+                OR instr(lower(i.first_name || ' ' || i.last_name), lower(?2)) > 0 \
+                OR i.first_name_index = ?4 OR i.last_name_index = ?5 \
+                OR (i.first_name_index = ?6 AND i.last_name_index = ?7)) \
+             ORDER BY p.participant_id LIMIT ?8"
+        ))
         .bind(org_id)
+        .bind(query)
         .bind(query.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
+        .bind(whole_first)
+        .bind(whole_last)
+        .bind(split_first)
+        .bind(split_last)
         .bind(i64::from(limit))
-        .fetch_all(&self.pool)
+        .fetch_all(&mut *conn)
         .await
         .map_err(backend)?;
-        rows.iter()
-            .map(|row| {
-                let last: Option<String> = row.get(4);
-                Ok(ParticipantSummary {
-                    participant_id: row.get(0),
-                    first_name: row.get(1),
-                    last_name: row.get(2),
-                    primary_language: row.get(3),
-                    last_activity: last.as_deref().map(date).transpose()?,
-                })
-            })
-            .collect()
+        let mut found = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let identity = identity::read(keys, &mut conn, row, 4, row.get(0), org_id).await?;
+            let last: Option<String> = row.get(3);
+            found.push(ParticipantSummary {
+                participant_id: row.get(1),
+                first_name: identity.first_name,
+                last_name: identity.last_name,
+                primary_language: row.get(2),
+                last_activity: last.as_deref().map(date).transpose()?,
+            });
+        }
+        Ok(found)
     }
 
     async fn participant_record(&self, org_id: &str, participant_id: &str) -> StoreResult<Option<ParticipantRecord>> {
-        let row = sqlx::query(
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        let row = sqlx::query(concat!(
             "SELECT p.id, p.org_id, p.participant_id, p.person_key, p.gender, p.race_ethnicity, \
-             p.country_of_birth, p.primary_language, p.us_arrival_year, p.zip, p.barriers, \
-             i.first_name, i.last_name, i.date_of_birth \
-             FROM participant p LEFT JOIN participant_identity i ON i.participant_row = p.id \
-             WHERE p.org_id = ? AND p.participant_id = ?",
-        )
+             p.country_of_birth, p.primary_language, p.us_arrival_year, p.zip, p.barriers, ",
+            identity::identity_columns!(),
+            " FROM participant p LEFT JOIN participant_identity i ON i.participant_row = p.id \
+             WHERE p.org_id = ? AND p.participant_id = ?"
+        ))
         .bind(org_id)
         .bind(participant_id)
-        .fetch_optional(&self.pool)
+        .fetch_optional(&mut *conn)
         .await
         .map_err(backend)?;
         let Some(row) = row else { return Ok(None) };
+        let identity = identity::read(self.keys.as_deref(), &mut conn, &row, 11, row.get(0), org_id).await?;
         let text = |i: usize| row.get::<Option<String>, _>(i);
         let participant = Participant {
             org_id: Id::parse(&row.get::<String, _>(1)).map_err(corrupt("org_id"))?,
@@ -98,11 +120,7 @@ impl CaseStore for SqliteStore {
                 .map(Id::parse)
                 .transpose()
                 .map_err(corrupt("person_key"))?,
-            identity: Identity {
-                first_name: text(11),
-                last_name: text(12),
-                date_of_birth: text(13).as_deref().map(date).transpose()?,
-            },
+            identity,
             gender: text(4)
                 .as_deref()
                 .map(Gender::parse)
@@ -173,19 +191,7 @@ impl CaseStore for SqliteStore {
             tx.rollback().await.map_err(backend)?;
             return Ok(Err(Refused::Duplicate));
         };
-        if !p.identity.is_empty() {
-            sqlx::query(
-                "INSERT INTO participant_identity (participant_row, first_name, last_name, date_of_birth) \
-                 VALUES (?, ?, ?, ?)",
-            )
-            .bind(row)
-            .bind(p.identity.first_name.as_deref())
-            .bind(p.identity.last_name.as_deref())
-            .bind(p.identity.date_of_birth.map(|d| d.to_string()))
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        }
+        identity::write(self.keys.as_deref(), &mut tx, row, p.org_id.as_str(), &p.identity).await?;
         let fact = sqlx::query(
             "SELECT id, org_id, participant_id, person_key, gender, race_ethnicity, country_of_birth, \
              primary_language, us_arrival_year, birth_year, barriers FROM participant WHERE id = ?",

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::TryStreamExt;
@@ -17,6 +18,9 @@ use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 mod accounts;
 mod audit;
 mod case;
+mod identity;
+
+pub use identity::Keys;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -24,12 +28,69 @@ fn backend(e: sqlx::Error) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct SqliteStore {
     pub(crate) pool: SqlitePool,
+    /// The master key and unwrapped data keys; `None`: identities in the clear.
+    pub(crate) keys: Option<Arc<Keys>>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("encrypted", &self.keys.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 impl SqliteStore {
+    /// Opens the store with a master key: identities are sealed under per-organization data
+    /// keys on the way in and opened on the way out.
+    pub async fn open_with_key(path: &Path, master: Option<iip_vault::MasterKey>) -> StoreResult<Self> {
+        let mut store = Self::open(path).await?;
+        store.keys = master.map(Keys::new);
+        Ok(store)
+    }
+
+    /// Seals every identity still in the clear (after `iip keys init` on an existing store),
+    /// then rewrites the file so no clear copy survives in free pages or the WAL.
+    pub async fn seal_clear_identities(&self) -> StoreResult<u64> {
+        let Some(keys) = self.keys.as_deref() else {
+            return Err(StoreError::Backend("sealing needs the master key".into()));
+        };
+        let mut tx = self.write().await?;
+        let rows = sqlx::query(concat!(
+            "SELECT p.id, p.org_id, ",
+            identity::identity_columns!(),
+            " FROM participant_identity i JOIN participant p ON p.id = i.participant_row \
+             WHERE i.first_name IS NOT NULL OR i.last_name IS NOT NULL OR i.date_of_birth IS NOT NULL"
+        ))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(backend)?;
+        for row in &rows {
+            let (id, org): (i64, String) = (row.get(0), row.get(1));
+            let clear = identity::read(None, &mut tx, row, 2, id, &org).await?;
+            identity::write(Some(keys), &mut tx, id, &org, &clear).await?;
+        }
+        tx.commit().await.map_err(backend)?;
+        sqlx::query("VACUUM").execute(&self.pool).await.map_err(backend)?;
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(rows.len() as u64)
+    }
+
+    /// Whether the store holds data keys (its identities are, or are to be, encrypted).
+    pub async fn holds_data_keys(&self) -> StoreResult<bool> {
+        let any: Option<i64> = sqlx::query_scalar("SELECT 1 FROM org_key LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(any.is_some())
+    }
+
     /// Opens (creating if needed) the database file and brings its schema up to date.
     pub async fn open(path: &Path) -> StoreResult<Self> {
         let options = SqliteConnectOptions::new()
@@ -38,6 +99,8 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
+            // Deleted and overwritten content is zeroed, not left in free pages.
+            .pragma("secure_delete", "on")
             .busy_timeout(Duration::from_secs(10));
         Self::connect(options).await
     }
@@ -66,7 +129,7 @@ impl SqliteStore {
             .run(&pool)
             .await
             .map_err(|e| StoreError::Backend(e.to_string()))?;
-        Ok(Self { pool })
+        Ok(Self { pool, keys: None })
     }
 
     /// A transaction that takes the write lock at once (`BEGIN IMMEDIATE`): a deferred one
@@ -74,6 +137,37 @@ impl SqliteStore {
     /// is locked"; this one waits (busy timeout) and then runs.
     pub(crate) async fn write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
         self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)
+    }
+
+    /// Every participant as a line of the content digest, identities opened: the digest
+    /// compares content, whichever nonces sealed it.
+    async fn participant_digest_lines(&self) -> StoreResult<Vec<String>> {
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        let rows = sqlx::query(concat!(
+            "SELECT p.id, p.org_id, p.org_id || '|' || p.participant_id || '|' || ifnull(p.person_key, '') || '|' || \
+             ifnull(p.gender, '') || '|' || ifnull(p.race_ethnicity, '') || '|' || ifnull(p.country_of_birth, '') || '|' || \
+             ifnull(p.primary_language, '') || '|' || ifnull(p.us_arrival_year, '') || '|' || ifnull(p.zip, '') || '|' || \
+             p.barriers, ",
+            identity::identity_columns!(),
+            " FROM participant p LEFT JOIN participant_identity i ON i.participant_row = p.id"
+        ))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(backend)?;
+        let mut lines = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let org: String = row.get(1);
+            let identity = identity::read(self.keys.as_deref(), &mut conn, row, 3, row.get(0), &org).await?;
+            lines.push(format!(
+                "{}|{}|{}|{}",
+                row.get::<String, _>(2),
+                identity.first_name.unwrap_or_default(),
+                identity.last_name.unwrap_or_default(),
+                identity.date_of_birth.map(|d| d.to_string()).unwrap_or_default()
+            ));
+        }
+        lines.sort();
+        Ok(lines)
     }
 
     pub async fn close(&self) {
@@ -91,7 +185,11 @@ impl Store for SqliteStore {
             .fetch_one(&mut *tx)
             .await
             .map_err(backend)?;
-        Ok(SqliteImport { tx, import_id })
+        Ok(SqliteImport {
+            tx,
+            import_id,
+            keys: self.keys.clone(),
+        })
     }
 
     async fn organizations(&self) -> StoreResult<Vec<OrgNode>> {
@@ -215,7 +313,7 @@ impl Store for SqliteStore {
         // Every fact column, no bookkeeping (import ids, row ids), in a stable order.
         const QUERIES: &[&str] = &[
             "SELECT org_id || '|' || name || '|' || sector || '|' || level || '|' || ifnull(parent_id, '') || '|' || ifnull(area, '') FROM organization ORDER BY 1",
-            "SELECT p.org_id || '|' || p.participant_id || '|' || ifnull(p.person_key, '') || '|' || ifnull(p.gender, '') || '|' || ifnull(p.race_ethnicity, '') || '|' || ifnull(p.country_of_birth, '') || '|' || ifnull(p.primary_language, '') || '|' || ifnull(p.us_arrival_year, '') || '|' || ifnull(p.zip, '') || '|' || p.barriers || '|' || ifnull(i.first_name, '') || '|' || ifnull(i.last_name, '') || '|' || ifnull(i.date_of_birth, '') FROM participant p LEFT JOIN participant_identity i ON i.participant_row = p.id ORDER BY 1",
+            "PARTICIPANTS",
             "SELECT p.org_id || '|' || p.participant_id || '|' || a.date || '|' || a.program || '|' || a.hours_centi || '|' || a.element || '|' || a.occurrences FROM activity a JOIN participant p ON p.id = a.participant_row ORDER BY 1",
             "SELECT p.org_id || '|' || p.participant_id || '|' || m.date || '|' || m.milestone FROM milestone m JOIN participant p ON p.id = m.participant_row ORDER BY 1",
             "SELECT p.org_id || '|' || p.participant_id || '|' || s.date || '|' || s.instrument || '|' || s.score FROM assessment s JOIN participant p ON p.id = s.participant_row ORDER BY 1",
@@ -229,10 +327,14 @@ impl Store for SqliteStore {
             }
         };
         for query in QUERIES {
-            let rows = sqlx::query_scalar::<_, String>(*query)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(backend)?;
+            let rows = if *query == "PARTICIPANTS" {
+                self.participant_digest_lines().await?
+            } else {
+                sqlx::query_scalar::<_, String>(*query)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(backend)?
+            };
             for row in rows {
                 feed(row.as_bytes());
                 feed(b"\n");
@@ -246,6 +348,7 @@ impl Store for SqliteStore {
 pub struct SqliteImport {
     tx: Transaction<'static, Sqlite>,
     import_id: i64,
+    keys: Option<Arc<Keys>>,
 }
 
 fn participant_fact(row: &sqlx::sqlite::SqliteRow) -> StoreResult<ParticipantFact> {
@@ -373,27 +476,7 @@ impl ImportSession for SqliteImport {
         .fetch_one(&mut *self.tx)
         .await
         .map_err(backend)?;
-        if p.identity.is_empty() {
-            sqlx::query("DELETE FROM participant_identity WHERE participant_row = ?")
-                .bind(row)
-                .execute(&mut *self.tx)
-                .await
-                .map_err(backend)?;
-        } else {
-            sqlx::query(
-                "INSERT INTO participant_identity (participant_row, first_name, last_name, date_of_birth) \
-                 VALUES (?, ?, ?, ?) ON CONFLICT (participant_row) DO UPDATE SET \
-                 first_name = excluded.first_name, last_name = excluded.last_name, \
-                 date_of_birth = excluded.date_of_birth",
-            )
-            .bind(row)
-            .bind(p.identity.first_name.as_deref())
-            .bind(p.identity.last_name.as_deref())
-            .bind(p.identity.date_of_birth.map(|d| d.to_string()))
-            .execute(&mut *self.tx)
-            .await
-            .map_err(backend)?;
-        }
+        identity::write(self.keys.as_deref(), &mut self.tx, row, p.org_id.as_str(), &p.identity).await?;
         Ok(Written::Stored)
     }
 

@@ -53,12 +53,30 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         counts.activities,
         package.display()
     );
+    // Identities encrypted at rest from the start: a master key is made on the first run.
+    let key_file = args.dir.join("master.key");
+    let key = if key_file.exists() {
+        super::master_key(&StoreArgs {
+            db: db.clone(),
+            framework: None,
+            key_file: Some(key_file.clone()),
+        })?
+        .context("the demo key")?
+    } else {
+        let key = super::keys::create_key_file(&key_file)?;
+        println!(
+            "created the master key {} — identities are encrypted with it; BACK IT UP (for real data: apart from the database)",
+            key_file.display()
+        );
+        key
+    };
     let store_args = StoreArgs {
         db: db.clone(),
         framework: None,
+        key_file: Some(key_file.clone()),
     };
     let framework = load_framework(&store_args)?;
-    let store = SqliteStore::open(&db).await?;
+    let store = SqliteStore::open_with_key(&db, Some(key)).await?;
     let summary = super::import::import(&store, &framework, &package, false).await?;
     if !summary.committed {
         bail!("the generated demo package did not import; this is a bug");

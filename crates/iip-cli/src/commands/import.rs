@@ -42,6 +42,9 @@ impl ImportObserver for Console {
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let framework = load_framework(&args.store)?;
     let store = open_store(&args.store).await?;
+    if super::master_key(&args.store)?.is_none() && !store.holds_data_keys().await? {
+        super::warn_if_clear(&args.store);
+    }
     let summary = import(&store, &framework, &args.dir, args.skip_invalid).await?;
     store.close().await;
     Ok(if summary.committed {

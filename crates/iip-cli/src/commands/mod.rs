@@ -4,6 +4,7 @@ pub mod demo;
 pub mod funding;
 pub mod generate;
 pub mod import;
+pub mod keys;
 pub mod report;
 pub mod serve;
 pub mod token;
@@ -25,10 +26,34 @@ pub fn load_framework(args: &StoreArgs) -> anyhow::Result<Arc<Framework>> {
     Ok(Arc::new(framework))
 }
 
+/// The master key, from IIP_MASTER_KEY or the key file, if either is given.
+pub fn master_key(args: &StoreArgs) -> anyhow::Result<Option<iip_vault::MasterKey>> {
+    if let Ok(hex) = std::env::var("IIP_MASTER_KEY")
+        && !hex.trim().is_empty()
+    {
+        return Ok(Some(iip_vault::MasterKey::from_hex(&hex).context("IIP_MASTER_KEY")?));
+    }
+    let Some(path) = &args.key_file else { return Ok(None) };
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read the key file {}", path.display()))?;
+    Ok(Some(
+        iip_vault::MasterKey::from_hex(&text).with_context(|| format!("the key file {}", path.display()))?,
+    ))
+}
+
 pub async fn open_store(args: &StoreArgs) -> anyhow::Result<SqliteStore> {
-    SqliteStore::open(&args.db)
+    SqliteStore::open_with_key(&args.db, master_key(args)?)
         .await
         .with_context(|| format!("cannot open the database {}", args.db.display()))
+}
+
+/// Says so when identities are about to be kept in the clear.
+pub fn warn_if_clear(args: &StoreArgs) {
+    if args.key_file.is_none() && std::env::var("IIP_MASTER_KEY").is_err() {
+        eprintln!(
+            "warning: no master key (--key-file or IIP_MASTER_KEY): names and birth dates are stored in the clear; run `iip keys init --key-file FILE --db {}`",
+            args.db.display()
+        );
+    }
 }
 
 pub fn init_tracing(default_filter: &str) {

@@ -69,6 +69,12 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let framework = load_framework(&args.store)?;
     let funding = args.funding.scenario()?;
     let store = open_store(&args.store).await?;
+    if super::master_key(&args.store)?.is_none() {
+        if store.holds_data_keys().await? {
+            anyhow::bail!("this store's identities are encrypted: give its master key (--key-file or IIP_MASTER_KEY)");
+        }
+        super::warn_if_clear(&args.store);
+    }
     serve(store, framework, args.addr, args.year.as_deref(), funding).await
 }
 

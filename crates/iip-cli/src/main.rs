@@ -54,6 +54,9 @@ enum Command {
     /// Keys for identities encrypted at rest: create the master key, seal a store.
     #[command(subcommand)]
     Keys(commands::keys::Command),
+    /// Make a participant's or an organization's identifying data unrecoverable.
+    #[command(subcommand)]
+    Forget(commands::forget::Command),
     /// The audit log of identifying data: verify the hash chain, list entries.
     #[command(subcommand)]
     Audit(commands::audit::Command),
@@ -87,6 +90,7 @@ fn main() -> ExitCode {
             Command::Token(command) => commands::token::run(command).await,
             Command::Audit(command) => commands::audit::run(command).await,
             Command::Keys(command) => commands::keys::run(command).await,
+            Command::Forget(command) => commands::forget::run(command).await,
         }
     });
     match result {

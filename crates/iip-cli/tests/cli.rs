@@ -661,4 +661,41 @@ fn keys_init_seals_a_store_kept_in_the_clear_and_leaves_no_clear_copy() {
     assert_eq!(report_csv(&db), before, "the metrics are unchanged");
     let again = iip(&["keys", "init", "--key-file", key.to_str().expect("utf-8")]);
     assert!(!again.status.success(), "an existing key file is never replaced");
+
+    // Rotation writes a new key and re-wraps the data keys; forgetting keeps the metrics.
+    let new_key = dir.path().join("new.key");
+    let rotate = iip(&[
+        "keys",
+        "rotate",
+        "--key-file",
+        key.to_str().expect("utf-8"),
+        "--new-key-file",
+        new_key.to_str().expect("utf-8"),
+        "--db",
+        db_s,
+    ]);
+    assert!(rotate.status.success(), "{}", text(&rotate.stderr));
+    assert!(text(&rotate.stdout).contains("re-wrapped"), "{}", text(&rotate.stdout));
+    let first = participants.lines().nth(1).expect("a participant");
+    let fields: Vec<&str> = first.split(',').collect();
+    let forget = iip(&[
+        "forget",
+        "participant",
+        "--db",
+        db_s,
+        "--key-file",
+        new_key.to_str().expect("utf-8"),
+        "--org",
+        fields[0],
+        "--participant",
+        fields[1],
+    ]);
+    assert!(forget.status.success(), "{}", text(&forget.stderr));
+    assert_eq!(report_csv(&db), before, "the metrics are unchanged after forgetting");
+    let audit = text(&iip(&["audit", "list", "--db", db_s]).stdout);
+    assert!(
+        audit.contains(&format!("forget\tparticipant:{}/{}", fields[0], fields[1])),
+        "{audit}"
+    );
+    assert!(iip(&["audit", "verify", "--db", db_s]).status.success());
 }

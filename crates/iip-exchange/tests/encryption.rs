@@ -132,3 +132,92 @@ async fn the_raw_file_holds_no_name_or_birth_date_and_only_the_key_opens_them() 
     .await;
     assert!(err.is_err(), "importing identities without the key is refused");
 }
+
+#[tokio::test]
+async fn rotation_rewraps_the_keys_and_forgetting_leaves_the_facts() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let package = dir.path().join("package");
+    generate(GeneratorConfig { people: 200, seed: 6 }, &package).expect("generate");
+    let old = MasterKey::generate().expect("key");
+    let path = dir.path().join("s.db");
+    let store = SqliteStore::open_with_key(&path, Some(old.clone()))
+        .await
+        .expect("open");
+    import(&store, &package).await;
+    let participants = std::fs::read_to_string(package.join("participants.csv")).expect("participants");
+    let rows: Vec<Vec<String>> = participants
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').map(str::to_owned).collect())
+        .collect();
+    let (a, b) = (
+        &rows[0],
+        rows.iter().find(|r| r[0] != rows[0][0]).expect("another organization"),
+    );
+
+    let new = MasterKey::generate().expect("key");
+    let mut seen = Vec::new();
+    let rotated = store
+        .rotate_master_key(&new, |done, total| seen.push((done, total)))
+        .await
+        .expect("rotate");
+    assert!(rotated >= 2 && seen.last() == Some(&(rotated, rotated)), "{seen:?}");
+    let with_new = SqliteStore::open_with_key(&path, Some(new.clone()))
+        .await
+        .expect("open");
+    assert!(with_new.participant_record(&a[0], &a[1]).await.expect("read").is_some());
+    let with_old = SqliteStore::open_with_key(&path, Some(old)).await.expect("open");
+    assert!(
+        with_old.participant_record(&a[0], &a[1]).await.is_err(),
+        "the retired key opens nothing"
+    );
+
+    let before = with_new.counts().await.expect("counts");
+    assert!(with_new.forget_participant(&a[0], &a[1]).await.expect("forget"));
+    let record = with_new
+        .participant_record(&a[0], &a[1])
+        .await
+        .expect("read")
+        .expect("still a participant");
+    assert!(record.participant.identity.is_empty(), "no name or birth date left");
+    let removed = with_new.forget_organization(&b[0]).await.expect("forget");
+    assert!(removed > 0);
+    let after = with_new.counts().await.expect("counts");
+    assert_eq!(
+        (
+            after.participants,
+            after.activities,
+            after.milestones,
+            after.assessments
+        ),
+        (
+            before.participants,
+            before.activities,
+            before.milestones,
+            before.assessments
+        ),
+        "the facts the metrics count are untouched"
+    );
+    assert!(
+        with_new
+            .participant_record(&b[0], &b[1])
+            .await
+            .expect("read")
+            .expect("found")
+            .participant
+            .identity
+            .is_empty()
+    );
+    // Other organizations' identities still open.
+    let c = rows
+        .iter()
+        .find(|r| r[0] != a[0] && r[0] != b[0] && r.get(4).is_some_and(|n| !n.is_empty()));
+    if let Some(c) = c {
+        let record = with_new
+            .participant_record(&c[0], &c[1])
+            .await
+            .expect("read")
+            .expect("found");
+        assert!(!record.participant.identity.is_empty());
+    }
+}

@@ -32,6 +32,11 @@ impl Keys {
     pub fn master(&self) -> &MasterKey {
         &self.master
     }
+
+    /// Drops a cached data key (its organization was forgotten).
+    pub fn forget(&self, org_id: &str) {
+        self.data.lock().unwrap_or_else(PoisonError::into_inner).remove(org_id);
+    }
 }
 
 fn vault(e: iip_vault::VaultError) -> StoreError {

@@ -82,6 +82,95 @@ impl SqliteStore {
         Ok(rows.len() as u64)
     }
 
+    /// Re-wraps every organization's data key under `new` (the identities themselves are not
+    /// touched), in one transaction; `progress` is told after each organization.
+    pub async fn rotate_master_key(
+        &self,
+        new: &iip_vault::MasterKey,
+        mut progress: impl FnMut(u64, u64),
+    ) -> StoreResult<u64> {
+        let Some(keys) = self.keys.as_deref() else {
+            return Err(StoreError::Backend("rotation needs the current master key".into()));
+        };
+        let mut tx = self.write().await?;
+        let rows = sqlx::query("SELECT org_id, wrapped FROM org_key ORDER BY org_id")
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(backend)?;
+        let total = rows.len() as u64;
+        for (done, row) in rows.iter().enumerate() {
+            let org: String = row.get(0);
+            let wrapped: Vec<u8> = row.get(1);
+            let data = keys.master().unwrap_data_key(&org, &wrapped).map_err(|_| {
+                StoreError::Backend("the current master key does not open this store's data keys".into())
+            })?;
+            let rewrapped = new
+                .rewrap(&org, &data)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            sqlx::query("UPDATE org_key SET wrapped = ? WHERE org_id = ?")
+                .bind(rewrapped)
+                .bind(&org)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            progress(done as u64 + 1, total);
+        }
+        tx.commit().await.map_err(backend)?;
+        self.scrub().await?;
+        Ok(total)
+    }
+
+    /// Forgets a participant's identity (names, birth date): the sealed row is deleted and
+    /// zeroed; the participant's activities and outcomes stay, so aggregates do not change.
+    pub async fn forget_participant(&self, org_id: &str, participant_id: &str) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "DELETE FROM participant_identity WHERE participant_row = \
+             (SELECT id FROM participant WHERE org_id = ? AND participant_id = ?)",
+        )
+        .bind(org_id)
+        .bind(participant_id)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        self.scrub().await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Crypto-shreds an organization: its data key is destroyed, so every identity it sealed
+    /// (in this file and in any copy of it) can no longer be opened; its sealed rows are
+    /// deleted too. Aggregates do not change. Returns the identities removed.
+    pub async fn forget_organization(&self, org_id: &str) -> StoreResult<u64> {
+        let mut tx = self.write().await?;
+        let removed = sqlx::query(
+            "DELETE FROM participant_identity WHERE participant_row IN (SELECT id FROM participant WHERE org_id = ?)",
+        )
+        .bind(org_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?
+        .rows_affected();
+        sqlx::query("DELETE FROM org_key WHERE org_id = ?")
+            .bind(org_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        if let Some(keys) = self.keys.as_deref() {
+            keys.forget(org_id);
+        }
+        self.scrub().await?;
+        Ok(removed)
+    }
+
+    /// Moves the write-ahead log into the file and empties it, so nothing deleted lingers there.
+    async fn scrub(&self) -> StoreResult<()> {
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
     /// Whether the store holds data keys (its identities are, or are to be, encrypted).
     pub async fn holds_data_keys(&self) -> StoreResult<bool> {
         let any: Option<i64> = sqlx::query_scalar("SELECT 1 FROM org_key LIMIT 1")

@@ -13,6 +13,20 @@ pub enum Command {
     /// Create a master key file (readable by its owner only) and, with --db, seal every
     /// identity the store still keeps in the clear.
     Init(InitArgs),
+    /// Make a new master key and re-wrap every organization's data key under it.
+    Rotate(RotateArgs),
+}
+
+#[derive(clap::Args)]
+pub struct RotateArgs {
+    /// The current master key file.
+    #[arg(long)]
+    pub key_file: PathBuf,
+    /// Where to write the new master key (must not exist).
+    #[arg(long)]
+    pub new_key_file: PathBuf,
+    #[arg(long)]
+    pub db: PathBuf,
 }
 
 #[derive(clap::Args)]
@@ -48,7 +62,10 @@ pub fn create_key_file(path: &std::path::Path) -> anyhow::Result<MasterKey> {
 }
 
 pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
-    let Command::Init(args) = command;
+    let args = match command {
+        Command::Init(args) => args,
+        Command::Rotate(args) => return rotate(args).await,
+    };
     let key = if args.key_file.exists() && args.db.is_some() {
         let text = std::fs::read_to_string(&args.key_file)?;
         MasterKey::from_hex(&text).with_context(|| format!("the key file {}", args.key_file.display()))?
@@ -67,4 +84,38 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
         println!("sealed {sealed} identities in {}", db.display());
     }
     Ok(ExitCode::SUCCESS)
+}
+
+async fn rotate(args: RotateArgs) -> anyhow::Result<ExitCode> {
+    let current = MasterKey::from_hex(&std::fs::read_to_string(&args.key_file)?)
+        .with_context(|| format!("the key file {}", args.key_file.display()))?;
+    let store = SqliteStore::open_with_key(&args.db, Some(current)).await?;
+    let new = create_key_file(&args.new_key_file)?;
+    let bar = indicatif::ProgressBar::new(0);
+    if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+        bar.set_draw_target(indicatif::ProgressDrawTarget::hidden());
+    }
+    let result = store
+        .rotate_master_key(&new, |done, total| {
+            bar.set_length(total);
+            bar.set_position(done);
+        })
+        .await;
+    bar.finish_and_clear();
+    store.close().await;
+    match result {
+        Ok(count) => {
+            println!(
+                "re-wrapped {count} organization keys under {}; BACK IT UP, then retire {}",
+                args.new_key_file.display(),
+                args.key_file.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            // Nothing changed: the store still opens with the current key.
+            let _ = std::fs::remove_file(&args.new_key_file);
+            Err(e.into())
+        }
+    }
 }

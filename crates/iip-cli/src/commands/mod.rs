@@ -1,6 +1,7 @@
 pub mod audit;
 pub mod bench_engine;
 pub mod demo;
+pub mod forget;
 pub mod funding;
 pub mod generate;
 pub mod import;

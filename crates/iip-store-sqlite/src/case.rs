@@ -6,8 +6,9 @@ use iip_domain::facts::{ActivityFact, AssessmentFact, MilestoneFact, Participant
 use iip_domain::records::{Activity, Assessment, CountryCode, LanguageCode, MilestoneRecord, Participant, Zip};
 use iip_domain::{Barrier, Date, Gender, Id, RaceEthnicity};
 use iip_store::{
-    ActivityEntry, AssessmentEntry, CaseStore, LinkedParticipant, MilestoneEntry, ParticipantRecord,
-    ParticipantSummary, Pathway, PathwayItem, PathwayKind, Recorded, Refused, StoreError, StoreResult, WriteResult,
+    ActivityEntry, AssessmentEntry, CaseStore, Consent, LinkedParticipant, MilestoneEntry, ParticipantRecord,
+    ParticipantSummary, Pathway, PathwayItem, PathwayKind, Recorded, Refused, SharedRecord, StoreError, StoreResult,
+    WriteResult,
 };
 use sqlx::{Row, Sqlite, Transaction};
 
@@ -434,6 +435,95 @@ impl CaseStore for SqliteStore {
         .await
         .map_err(backend)?;
         Ok(done.rows_affected() == 1)
+    }
+
+    async fn record_consent(
+        &self,
+        participant_row: i64,
+        partner_org_id: &str,
+        purpose: &str,
+        valid_from: Date,
+        valid_to: Option<Date>,
+        recorded_by: i64,
+    ) -> StoreResult<i64> {
+        sqlx::query_scalar(
+            "INSERT INTO consent (participant_row, partner_org_id, purpose, valid_from, valid_to, recorded_by, recorded_at) \
+             VALUES (?, ?, ?, ?, ?, ?, strftime('%s', 'now')) RETURNING id",
+        )
+        .bind(participant_row)
+        .bind(partner_org_id)
+        .bind(purpose)
+        .bind(valid_from.to_string())
+        .bind(valid_to.map(|d| d.to_string()))
+        .bind(recorded_by)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend)
+    }
+
+    async fn revoke_consent(&self, participant_row: i64, consent_id: i64) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE consent SET revoked_at = strftime('%s', 'now') \
+             WHERE id = ? AND participant_row = ? AND revoked_at IS NULL",
+        )
+        .bind(consent_id)
+        .bind(participant_row)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn consents(&self, participant_row: i64) -> StoreResult<Vec<Consent>> {
+        let rows = sqlx::query(
+            "SELECT id, partner_org_id, purpose, valid_from, valid_to, revoked_at IS NOT NULL FROM consent \
+             WHERE participant_row = ? ORDER BY id",
+        )
+        .bind(participant_row)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                let to: Option<String> = r.get(4);
+                Ok(Consent {
+                    id: r.get(0),
+                    partner_org_id: r.get(1),
+                    purpose: r.get(2),
+                    valid_from: date(&r.get::<String, _>(3))?,
+                    valid_to: to.as_deref().map(date).transpose()?,
+                    revoked: r.get::<i64, _>(5) != 0,
+                })
+            })
+            .collect()
+    }
+
+    async fn shared_with(&self, partner_org_id: &str, day: Date) -> StoreResult<Vec<SharedRecord>> {
+        let day = day.to_string();
+        let rows = sqlx::query(
+            "SELECT p.org_id, p.participant_id, c.id, c.purpose, c.valid_to FROM consent c \
+             JOIN participant p ON p.id = c.participant_row \
+             WHERE c.partner_org_id = ?1 AND c.revoked_at IS NULL AND c.valid_from <= ?2 \
+               AND (c.valid_to IS NULL OR ?2 <= c.valid_to) \
+             ORDER BY p.org_id, p.participant_id, c.id",
+        )
+        .bind(partner_org_id)
+        .bind(day)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                let to: Option<String> = r.get(4);
+                Ok(SharedRecord {
+                    owner_org_id: r.get(0),
+                    participant_id: r.get(1),
+                    consent_id: r.get(2),
+                    purpose: r.get(3),
+                    valid_to: to.as_deref().map(date).transpose()?,
+                })
+            })
+            .collect()
     }
 
     async fn add_pathway_item(

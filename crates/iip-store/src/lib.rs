@@ -293,6 +293,34 @@ pub struct Pathway {
     pub items: Vec<PathwayItem>,
 }
 
+/// A participant's consent to share their record with a partner organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Consent {
+    pub id: i64,
+    pub partner_org_id: String,
+    pub purpose: String,
+    pub valid_from: Date,
+    pub valid_to: Option<Date>,
+    pub revoked: bool,
+}
+
+impl Consent {
+    /// Whether it lets the partner see the record on `day`.
+    pub fn active_on(&self, day: Date) -> bool {
+        !self.revoked && self.valid_from <= day && self.valid_to.is_none_or(|to| day <= to)
+    }
+}
+
+/// A record shared with the asking organization under an active consent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SharedRecord {
+    pub owner_org_id: String,
+    pub participant_id: String,
+    pub consent_id: i64,
+    pub purpose: String,
+    pub valid_to: Option<Date>,
+}
+
 /// Who a self-assessment link is for: enough to record assessments, nothing identifying.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LinkedParticipant {
@@ -372,6 +400,28 @@ pub trait CaseStore {
     /// Marks a link used, once: `false` when it was used or expired already (a second
     /// submission of the same answers loses the race and changes nothing).
     fn use_self_assessment_link(&self, token_hash: &[u8], now: i64) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    fn record_consent(
+        &self,
+        participant_row: i64,
+        partner_org_id: &str,
+        purpose: &str,
+        valid_from: Date,
+        valid_to: Option<Date>,
+        recorded_by: i64,
+    ) -> impl Future<Output = StoreResult<i64>> + Send;
+
+    /// Revokes a consent of this participant; `false` when there is none by that id.
+    fn revoke_consent(&self, participant_row: i64, consent_id: i64) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    fn consents(&self, participant_row: i64) -> impl Future<Output = StoreResult<Vec<Consent>>> + Send;
+
+    /// Records shared with `partner_org_id` under a consent active on `day`.
+    fn shared_with(
+        &self,
+        partner_org_id: &str,
+        day: Date,
+    ) -> impl Future<Output = StoreResult<Vec<SharedRecord>>> + Send;
 
     fn add_pathway_item(
         &self,

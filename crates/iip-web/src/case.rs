@@ -254,13 +254,38 @@ struct ElementView {
 }
 
 /// The participant's pathway page, with errors of a form that was just refused.
-async fn pathway_page<S: Store>(
+/// Who is looking at a pathway: the participant's own organization, or a partner under an
+/// active consent (read only).
+pub(crate) enum Viewer<'a> {
+    Owner,
+    Partner(&'a iip_store::SharedRecord),
+}
+
+pub(crate) async fn pathway_page<S: Store>(
     state: &AppState<S>,
     user: &CurrentUser,
     participant_id: &str,
     refused: Option<(&str, HashMap<String, String>)>,
 ) -> Result<Html<String>, WebError> {
-    let org = case_worker(user)?;
+    pathway_view(state, user, participant_id, refused, &Viewer::Owner).await
+}
+
+pub(crate) async fn pathway_view<S: Store>(
+    state: &AppState<S>,
+    user: &CurrentUser,
+    participant_id: &str,
+    refused: Option<(&str, HashMap<String, String>)>,
+    viewer: &Viewer<'_>,
+) -> Result<Html<String>, WebError> {
+    case_worker(user)?;
+    let org = match viewer {
+        Viewer::Owner => user.principal.org_id.as_str(),
+        Viewer::Partner(shared) => shared.owner_org_id.as_str(),
+    };
+    let reason = match viewer {
+        Viewer::Owner => "pathway page".to_owned(),
+        Viewer::Partner(shared) => format!("shared record: consent {}", shared.consent_id),
+    };
     let not_found = || WebError::NotFound("There is no participant with that id in your organization.".into());
     Id::parse(participant_id).map_err(|_| not_found())?;
     let record = state
@@ -272,10 +297,10 @@ async fn pathway_page<S: Store>(
     state
         .audit(
             Some(user.principal.user_id),
-            org,
+            &user.principal.org_id,
             "read",
             &format!("participant:{org}/{participant_id}"),
-            "pathway page",
+            &reason,
         )
         .await?;
     let pathway = state.store.pathway(record.row).await.map_err(internal)?;
@@ -376,6 +401,43 @@ async fn pathway_page<S: Store>(
         })
         .collect();
     let (refused_form, errors) = refused.unwrap_or(("", HashMap::new()));
+    // The owner sees and manages the participant's consents; a partner does not.
+    let (consents, partners) = match viewer {
+        Viewer::Partner(_) => (Vec::new(), Vec::new()),
+        Viewer::Owner => {
+            let orgs = state.store.organizations().await.map_err(internal)?;
+            let name = |id: &str| {
+                orgs.iter()
+                    .find(|o| o.org_id == id)
+                    .map_or_else(|| id.to_owned(), |o| o.name.clone())
+            };
+            let today = Date::today();
+            let consents = state
+                .store
+                .consents(record.row)
+                .await
+                .map_err(internal)?
+                .into_iter()
+                .map(|c| {
+                    context! {
+                        id => c.id,
+                        partner => name(&c.partner_org_id),
+                        purpose => c.purpose.clone(),
+                        from => c.valid_from.to_string(),
+                        to => c.valid_to.map(|d| d.to_string()),
+                        status => if c.revoked { "revoked" } else if c.active_on(today) { "active" } else if c.valid_from > today { "not yet" } else { "expired" },
+                        revocable => !c.revoked,
+                    }
+                })
+                .collect::<Vec<_>>();
+            let partners = orgs
+                .iter()
+                .filter(|o| o.org_id != org)
+                .map(|o| context! { id => o.org_id.clone(), name => o.name.clone() })
+                .collect::<Vec<_>>();
+            (consents, partners)
+        }
+    };
     let overall: Vec<&iip_store::AssessmentEntry> = pathway
         .assessments
         .iter()
@@ -419,6 +481,12 @@ async fn pathway_page<S: Store>(
             self_overall,
             suggested_lang,
             languages => iip_i18n::LANGUAGES.to_vec(),
+            shared => match viewer {
+                Viewer::Owner => None,
+                Viewer::Partner(s) => Some(context! { owner => org_name(state, &s.owner_org_id).await?, purpose => s.purpose.clone(), until => s.valid_to.map(|d| d.to_string()) }),
+            },
+            consents => consents,
+            partners => partners,
         },
     )
 }

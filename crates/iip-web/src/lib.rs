@@ -7,6 +7,7 @@ mod api_case;
 pub mod auth;
 mod case;
 mod chart;
+mod consent;
 pub mod funding;
 pub mod live;
 pub mod openapi;
@@ -137,6 +138,7 @@ fn templates() -> Result<Environment<'static>, minijinja::Error> {
     env.add_template("funding.html", include_str!("../templates/funding.html"))?;
     env.add_template("login.html", include_str!("../templates/login.html"))?;
     env.add_template("users.html", include_str!("../templates/users.html"))?;
+    env.add_template("shared.html", include_str!("../templates/shared.html"))?;
     env.add_template("welcome.html", include_str!("../templates/welcome.html"))?;
     env.add_template("participants.html", include_str!("../templates/participants.html"))?;
     env.add_template(
@@ -214,6 +216,13 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
             "/participants/{participant_id}/self-assessment",
             post(selfassess::create_link::<S>),
         )
+        .route("/participants/{participant_id}/consents", post(consent::record::<S>))
+        .route(
+            "/participants/{participant_id}/consents/{consent_id}/revoke",
+            post(consent::revoke::<S>),
+        )
+        .route("/shared", get(consent::list::<S>))
+        .route("/shared/{org_id}/{participant_id}", get(consent::view::<S>))
         .route("/participants/{participant_id}/{record}", post(case::record::<S>))
         .route("/s/{token}", get(selfassess::form::<S>).post(selfassess::submit::<S>))
         .route("/funding", get(funding::page::<S>))

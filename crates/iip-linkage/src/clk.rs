@@ -1,0 +1,220 @@
+//! Cryptographic long-term keys (CLKs): 1024-bit Bloom filters of keyed features.
+
+use hmac::{Hmac, KeyInit, Mac};
+use sha2::Sha256;
+
+use crate::normalize_name;
+
+pub const BITS: usize = 1024;
+const WORDS: usize = BITS / 64;
+
+/// One encoding: 1024 bits and their count.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Clk {
+    pub words: [u64; WORDS],
+    pub ones: u32,
+}
+
+impl std::fmt::Debug for Clk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Clk({} bits set)", self.ones)
+    }
+}
+
+impl Clk {
+    fn empty() -> Self {
+        Self {
+            words: [0; WORDS],
+            ones: 0,
+        }
+    }
+
+    fn set(&mut self, bit: usize) {
+        self.words[bit / 64] |= 1 << (bit % 64);
+    }
+
+    fn count(&mut self) {
+        self.ones = self.words.iter().map(|w| w.count_ones()).sum();
+    }
+
+    /// Sørensen–Dice coefficient: 2|a∧b| / (|a| + |b|).
+    pub fn dice(&self, other: &Clk) -> f64 {
+        let total = self.ones + other.ones;
+        if total == 0 {
+            return 0.0;
+        }
+        2.0 * f64::from(self.common(other)) / f64::from(total)
+    }
+
+    pub(crate) fn common(&self, other: &Clk) -> u32 {
+        self.words
+            .iter()
+            .zip(&other.words)
+            .map(|(a, b)| (a & b).count_ones())
+            .sum()
+    }
+
+    /// The share of bits set (warn above 0.7: filters that full lose precision).
+    pub fn fill(&self) -> f64 {
+        f64::from(self.ones) / BITS as f64
+    }
+
+    /// 256 hex characters, for exchange files.
+    pub fn to_hex(&self) -> String {
+        self.words.iter().map(|w| format!("{w:016x}")).collect()
+    }
+
+    pub fn from_hex(text: &str) -> Option<Clk> {
+        if text.len() != BITS / 4 {
+            return None;
+        }
+        let mut clk = Clk::empty();
+        for (i, word) in clk.words.iter_mut().enumerate() {
+            *word = u64::from_str_radix(text.get(16 * i..16 * i + 16)?, 16).ok()?;
+        }
+        clk.count();
+        Some(clk)
+    }
+}
+
+/// The identifying fields that are encoded (never stored by the hub).
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Identity {
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub date_of_birth: Option<String>,
+}
+
+impl std::fmt::Debug for Identity {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Identity(<redacted>)")
+    }
+}
+
+/// Encodes identities under the consortium's secret.
+pub struct Encoder {
+    key: Hmac<Sha256>,
+}
+
+/// Bits set per feature, by field.
+const NAME_BITS: usize = 10;
+const FAMILY_BITS: usize = 8;
+const DATE_BITS: usize = 30;
+
+impl Encoder {
+    /// `secret`: the consortium's linkage secret (at least 16 bytes), held by the partners only.
+    pub fn new(secret: &[u8]) -> Option<Self> {
+        if secret.len() < 16 {
+            return None;
+        }
+        Some(Self {
+            key: <Hmac<Sha256> as KeyInit>::new_from_slice(secret).ok()?,
+        })
+    }
+
+    /// Sets `k` bits for a feature: positions from HMAC-SHA-256(secret, field ‖ feature),
+    /// 16 bits at a time (random hashing, not double hashing).
+    fn feature(&self, clk: &mut Clk, field: &str, feature: &str, k: usize) {
+        let mut round = 0u8;
+        let mut set = 0;
+        while set < k {
+            let mut mac = self.key.clone();
+            mac.update(field.as_bytes());
+            mac.update(&[0, round]);
+            mac.update(feature.as_bytes());
+            let digest = mac.finalize().into_bytes();
+            for pair in digest.chunks_exact(2) {
+                if set == k {
+                    break;
+                }
+                clk.set(usize::from(u16::from_be_bytes([pair[0], pair[1]])) % BITS);
+                set += 1;
+            }
+            round = round.wrapping_add(1);
+        }
+    }
+
+    pub fn encode(&self, identity: &Identity) -> Clk {
+        let mut clk = Clk::empty();
+        let first = identity.first_name.as_deref().map(normalize_name).unwrap_or_default();
+        let last = identity.last_name.as_deref().map(normalize_name).unwrap_or_default();
+        // Every token of every name, order-insensitive.
+        for token in first.split(' ').chain(last.split(' ')).filter(|t| !t.is_empty()) {
+            for bigram in bigrams(token) {
+                self.feature(&mut clk, "name", &bigram, NAME_BITS);
+            }
+        }
+        // The first family name on its own.
+        if let Some(family) = last.split(' ').next().filter(|t| !t.is_empty()) {
+            for bigram in bigrams(family) {
+                self.feature(&mut clk, "family", &bigram, FAMILY_BITS);
+            }
+        }
+        if let Some((year, month, day)) = identity.date_of_birth.as_deref().and_then(date_parts) {
+            // Imputed birthdays (January 1, July 1) say less: fewer bits for month and day.
+            let imputed = (month, day) == (1, 1) || (month, day) == (7, 1);
+            let small = if imputed { DATE_BITS / 3 } else { DATE_BITS };
+            self.feature(&mut clk, "year", &year.to_string(), DATE_BITS);
+            self.feature(&mut clk, "month", &month.to_string(), small);
+            self.feature(&mut clk, "day", &day.to_string(), small);
+            let (a, b) = (month.min(day), month.max(day));
+            self.feature(&mut clk, "month_day", &format!("{a}/{b}"), small);
+            // The whole date: tells apart namesakes, who are many among common family names.
+            self.feature(&mut clk, "date", &format!("{year}-{month}-{day}"), small);
+        }
+        clk.count();
+        clk
+    }
+}
+
+fn bigrams(token: &str) -> Vec<String> {
+    let padded: Vec<char> = std::iter::once('_')
+        .chain(token.chars())
+        .chain(std::iter::once('_'))
+        .collect();
+    padded.windows(2).map(|w| w.iter().collect()).collect()
+}
+
+fn date_parts(date: &str) -> Option<(u32, u32, u32)> {
+    let mut parts = date.split('-');
+    let year = parts.next()?.parse().ok()?;
+    let month = parts.next()?.parse().ok()?;
+    let day = parts.next()?.parse().ok()?;
+    Some((year, month, day))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(first: &str, last: &str, dob: &str) -> Identity {
+        Identity {
+            first_name: Some(first.into()),
+            last_name: Some(last.into()),
+            date_of_birth: Some(dob.into()),
+        }
+    }
+
+    #[test]
+    fn the_same_person_scores_high_and_others_low_and_only_under_one_secret() {
+        let encoder = Encoder::new(b"consortium secret 1").expect("secret");
+        let a = encoder.encode(&person("María José", "García López", "1985-04-12"));
+        let swapped = encoder.encode(&person("García López", "María José", "1985-04-12"));
+        let dropped = encoder.encode(&person("María José", "Garcia", "1985-04-12"));
+        let day_month = encoder.encode(&person("María José", "García López", "1985-12-04"));
+        let other = encoder.encode(&person("Nguyen", "Thi Lan", "1990-07-30"));
+        assert!(a.dice(&a) > 0.999);
+        // One error each (names swapped, a surname dropped, day and month swapped) stays
+        // above the default threshold.
+        for (what, clk) in [("swapped", &swapped), ("dropped", &dropped), ("day/month", &day_month)] {
+            assert!(a.dice(clk) >= crate::DEFAULT_THRESHOLD, "{what}: {}", a.dice(clk));
+        }
+        assert!(a.dice(&other) < 0.4, "{}", a.dice(&other));
+        let elsewhere = Encoder::new(b"another secret 22").expect("secret");
+        assert!(a.dice(&elsewhere.encode(&person("María José", "García López", "1985-04-12"))) < 0.4);
+        assert!(Encoder::new(b"short").is_none());
+        assert!(a.fill() > 0.1 && a.fill() < 0.7, "{}", a.fill());
+        assert_eq!(Clk::from_hex(&a.to_hex()), Some(a));
+    }
+}

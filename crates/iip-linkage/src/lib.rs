@@ -1,0 +1,23 @@
+//! Privacy-preserving record linkage (docs/privacy.md, ../shared/LINKAGE.md).
+//!
+//! Each partner encodes its participants' names and birth dates locally into a **CLK**: a
+//! 1024-bit Bloom filter into which every feature (name bigrams, birth-date tokens) sets a few
+//! bits chosen by HMAC-SHA-256 under the consortium's secret. The hub, which never holds the
+//! secret, compares CLKs by their **Dice coefficient**, keeps pairs above a threshold and
+//! assigns them one to one; a linked pair gets one `person_key`.
+//!
+//! Features are chosen for immigrants' names and dates: an order-insensitive bag of the
+//! bigrams of every name token (tolerates given and family names swapped, a dropped second
+//! surname, transliteration noise), a family-name field, and the birth date as year, month,
+//! day and the unordered {month, day} pair (tolerates day/month swaps).
+
+mod clk;
+mod matching;
+mod normalize;
+
+pub use clk::{BITS, Clk, Encoder, Identity};
+pub use matching::{Link, candidates, link_one_to_one};
+pub use normalize::normalize_name;
+
+/// The default Dice threshold (docs/privacy.md: measured on generated data at half overlap).
+pub const DEFAULT_THRESHOLD: f64 = 0.71;

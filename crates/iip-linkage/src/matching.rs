@@ -1,0 +1,102 @@
+//! Matching at the hub: every pair of CLKs from two sides scored by Dice, pairs at or above
+//! the threshold kept, then assigned one to one, best first (greedy, as anonlink does).
+
+use crate::Clk;
+
+/// A linked pair: indexes into the two sides and their score.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Link {
+    pub left: usize,
+    pub right: usize,
+    pub score: f64,
+}
+
+/// Pairs scoring at least `threshold`, best first (ties by indexes). The test is exact in
+/// integers: 2·|a∧b|·q ≥ p·(|a|+|b|) for threshold p/q with q = 10 000.
+pub fn candidates(left: &[Clk], right: &[Clk], threshold: f64) -> Vec<Link> {
+    let q: u64 = 10_000;
+    let p = (threshold.clamp(0.0, 1.0) * q as f64).round() as u64;
+    let mut found = Vec::new();
+    for (i, a) in left.iter().enumerate() {
+        for (j, b) in right.iter().enumerate() {
+            let total = u64::from(a.ones + b.ones);
+            // |a∧b| ≤ min(|a|, |b|): skip pairs that cannot reach the threshold.
+            if 2 * u64::from(a.ones.min(b.ones)) * q < p * total {
+                continue;
+            }
+            let common = u64::from(a.common(b));
+            if total > 0 && 2 * common * q >= p * total {
+                found.push(Link {
+                    left: i,
+                    right: j,
+                    score: 2.0 * common as f64 / total as f64,
+                });
+            }
+        }
+    }
+    found.sort_by(|x, y| {
+        y.score
+            .total_cmp(&x.score)
+            .then(x.left.cmp(&y.left))
+            .then(x.right.cmp(&y.right))
+    });
+    found
+}
+
+/// One to one: the best remaining pair first, each record used once.
+pub fn link_one_to_one(left: &[Clk], right: &[Clk], threshold: f64) -> Vec<Link> {
+    let mut used_left = vec![false; left.len()];
+    let mut used_right = vec![false; right.len()];
+    let mut links = Vec::new();
+    for link in candidates(left, right, threshold) {
+        if !used_left[link.left] && !used_right[link.right] {
+            used_left[link.left] = true;
+            used_right[link.right] = true;
+            links.push(link);
+        }
+    }
+    links
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{Encoder, Identity};
+
+    fn clk(encoder: &Encoder, first: &str, last: &str, dob: &str) -> Clk {
+        encoder.encode(&Identity {
+            first_name: Some(first.into()),
+            last_name: Some(last.into()),
+            date_of_birth: Some(dob.into()),
+        })
+    }
+
+    #[test]
+    fn candidates_equal_the_float_test_and_links_are_one_to_one() {
+        let e = Encoder::new(b"a test secret of enough length").expect("secret");
+        let left = vec![
+            clk(&e, "Ana", "Cruz", "1980-01-02"),
+            clk(&e, "Lan", "Tran", "1975-05-06"),
+            clk(&e, "Ana", "Cruz", "1980-01-03"),
+        ];
+        let right = vec![
+            clk(&e, "Ana", "Cruz", "1980-01-02"),
+            clk(&e, "Lan", "Tran", "1975-06-05"),
+        ];
+        for threshold in [0.5, 0.71, 0.9] {
+            let found = candidates(&left, &right, threshold);
+            let expected = left
+                .iter()
+                .flat_map(|a| right.iter().map(move |b| a.dice(b)))
+                .filter(|d| *d >= threshold - 1e-12)
+                .count();
+            assert_eq!(found.len(), expected, "{threshold}");
+            assert!(found.windows(2).all(|w| w[0].score >= w[1].score), "best first");
+        }
+        let links = link_one_to_one(&left, &right, 0.71);
+        assert_eq!(
+            links.iter().map(|l| (l.left, l.right)).collect::<Vec<_>>(),
+            [(0, 0), (1, 1)]
+        );
+    }
+}

@@ -51,6 +51,10 @@ enum Command {
     /// Accounts: add, list, disable.
     #[command(subcommand)]
     User(commands::user::Command),
+    /// At a partner: replace names and birth dates by keyed encodings for linkage.
+    Encode(commands::linkage::EncodeArgs),
+    /// At the hub: link encoded packages and write a person_key per person.
+    Link(commands::linkage::LinkArgs),
     /// Keys for identities encrypted at rest: create the master key, seal a store.
     #[command(subcommand)]
     Keys(commands::keys::Command),
@@ -90,6 +94,8 @@ fn main() -> ExitCode {
             Command::Token(command) => commands::token::run(command).await,
             Command::Audit(command) => commands::audit::run(command).await,
             Command::Keys(command) => commands::keys::run(command).await,
+            Command::Encode(args) => commands::linkage::encode(args),
+            Command::Link(args) => commands::linkage::link(args),
             Command::Forget(command) => commands::forget::run(command).await,
         }
     });

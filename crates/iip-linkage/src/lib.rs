@@ -16,7 +16,7 @@ mod matching;
 mod normalize;
 
 pub use clk::{BITS, Clk, Encoder, Identity};
-pub use matching::{Link, candidates, link_one_to_one};
+pub use matching::{Link, candidates, group, link_one_to_one};
 pub use normalize::normalize_name;
 
 /// The default Dice threshold (docs/privacy.md: measured on generated data at half overlap).

@@ -58,6 +58,47 @@ pub fn link_one_to_one(left: &[Clk], right: &[Clk], threshold: f64) -> Vec<Link>
     links
 }
 
+/// Groups records of several sides (one per organization) into persons: every pair of sides
+/// is linked one to one and linked records are joined (union-find). Returns, per side and
+/// record, a group number; records alone in their group are nobody else's.
+pub fn group(sides: &[Vec<Clk>], threshold: f64) -> Vec<Vec<usize>> {
+    let offsets: Vec<usize> = sides
+        .iter()
+        .scan(0, |at, side| {
+            let start = *at;
+            *at += side.len();
+            Some(start)
+        })
+        .collect();
+    let total: usize = sides.iter().map(Vec::len).sum();
+    let mut parent: Vec<usize> = (0..total).collect();
+    fn root(parent: &mut [usize], mut x: usize) -> usize {
+        while parent[x] != x {
+            parent[x] = parent[parent[x]];
+            x = parent[x];
+        }
+        x
+    }
+    for a in 0..sides.len() {
+        for b in a + 1..sides.len() {
+            for link in link_one_to_one(&sides[a], &sides[b], threshold) {
+                let (x, y) = (
+                    root(&mut parent, offsets[a] + link.left),
+                    root(&mut parent, offsets[b] + link.right),
+                );
+                if x != y {
+                    parent[x.max(y)] = x.min(y);
+                }
+            }
+        }
+    }
+    sides
+        .iter()
+        .enumerate()
+        .map(|(s, side)| (0..side.len()).map(|i| root(&mut parent, offsets[s] + i)).collect())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,5 +139,21 @@ mod tests {
             links.iter().map(|l| (l.left, l.right)).collect::<Vec<_>>(),
             [(0, 0), (1, 1)]
         );
+    }
+
+    #[test]
+    fn a_person_at_three_organizations_is_one_group() {
+        let e = Encoder::new(b"a test secret of enough length").expect("secret");
+        let lan = || clk(&e, "Lan", "Tran", "1975-05-06");
+        let sides = vec![
+            vec![lan(), clk(&e, "Ana", "Cruz", "1980-01-02")],
+            vec![clk(&e, "Omar", "Haddad", "1969-11-30"), lan()],
+            vec![lan()],
+        ];
+        let groups = group(&sides, 0.71);
+        assert_eq!(groups[0][0], groups[1][1]);
+        assert_eq!(groups[0][0], groups[2][0]);
+        assert_ne!(groups[0][1], groups[1][0]);
+        assert_ne!(groups[0][0], groups[0][1]);
     }
 }

@@ -6,6 +6,7 @@ pub mod funding;
 pub mod generate;
 pub mod import;
 pub mod keys;
+pub mod linkage;
 pub mod report;
 pub mod serve;
 pub mod token;

@@ -759,8 +759,9 @@ fn two_partners_encode_separately_and_the_hub_counts_each_person_once() {
     }
     let linked_dir = dir.path().join("linked");
     // The generator's people are the same letter for letter at every agency, and its name
-    // pools are small: at the default threshold (0.71, chosen for records with errors) its
-    // namesakes over-link (docs/privacy.md), so this run uses 0.9, the threshold for exact copies.
+    // pools are a handful of names per language: at the default threshold (0.71, chosen for
+    // records with errors) its namesakes over-link (docs/privacy.md), so this run uses 0.9,
+    // the threshold for clean copies.
     let threshold = std::env::var("IIP_LINK_THRESHOLD").unwrap_or_else(|_| "0.9".into());
     let linked = iip(&[
         "link",

@@ -7,12 +7,23 @@ use crate::normalize_name;
 
 pub const BITS: usize = 1024;
 const WORDS: usize = BITS / 64;
+/// Field-level regions of the filter: names in the first 640 bits, the birth date in the
+/// last 384, so each is compared on its own (namesakes born on other days score low).
+const NAME_WORDS: usize = 10;
+const NAME_REGION: (usize, usize) = (0, NAME_WORDS * 64);
+const DATE_REGION: (usize, usize) = (NAME_WORDS * 64, BITS - NAME_WORDS * 64);
+/// How much the birth date counts against the names.
+const DATE_WEIGHT: f64 = 0.4;
+/// A record without a birth date scores its names only, discounted.
+const NO_DATE_FACTOR: f64 = 0.85;
 
-/// One encoding: 1024 bits and their count.
+/// One encoding: 1024 bits and their counts (all, names, date).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Clk {
     pub words: [u64; WORDS],
     pub ones: u32,
+    name_ones: u32,
+    date_ones: u32,
 }
 
 impl std::fmt::Debug for Clk {
@@ -26,32 +37,43 @@ impl Clk {
         Self {
             words: [0; WORDS],
             ones: 0,
+            name_ones: 0,
+            date_ones: 0,
         }
     }
 
-    fn set(&mut self, bit: usize) {
+    fn set(&mut self, (start, len): (usize, usize), bit: usize) {
+        let bit = start + bit % len;
         self.words[bit / 64] |= 1 << (bit % 64);
     }
 
     fn count(&mut self) {
-        self.ones = self.words.iter().map(|w| w.count_ones()).sum();
+        self.name_ones = self.words[..NAME_WORDS].iter().map(|w| w.count_ones()).sum();
+        self.date_ones = self.words[NAME_WORDS..].iter().map(|w| w.count_ones()).sum();
+        self.ones = self.name_ones + self.date_ones;
     }
 
-    /// Sørensen–Dice coefficient: 2|a∧b| / (|a| + |b|).
+    /// The score of two encodings: the Sørensen–Dice coefficient 2|a∧b| / (|a| + |b|) of the
+    /// names and of the birth dates, weighted; names alone (discounted) when either record has
+    /// no birth date.
     pub fn dice(&self, other: &Clk) -> f64 {
-        let total = self.ones + other.ones;
-        if total == 0 {
-            return 0.0;
+        let region = |range: std::ops::Range<usize>, a: u32, b: u32| {
+            if a + b == 0 {
+                return 0.0;
+            }
+            let common: u32 = self.words[range.clone()]
+                .iter()
+                .zip(&other.words[range])
+                .map(|(x, y)| (x & y).count_ones())
+                .sum();
+            2.0 * f64::from(common) / f64::from(a + b)
+        };
+        let names = region(0..NAME_WORDS, self.name_ones, other.name_ones);
+        if self.date_ones == 0 || other.date_ones == 0 {
+            return names * NO_DATE_FACTOR;
         }
-        2.0 * f64::from(self.common(other)) / f64::from(total)
-    }
-
-    pub(crate) fn common(&self, other: &Clk) -> u32 {
-        self.words
-            .iter()
-            .zip(&other.words)
-            .map(|(a, b)| (a & b).count_ones())
-            .sum()
+        let date = region(NAME_WORDS..WORDS, self.date_ones, other.date_ones);
+        (1.0 - DATE_WEIGHT) * names + DATE_WEIGHT * date
     }
 
     /// The share of bits set (warn above 0.7: filters that full lose precision).
@@ -100,7 +122,7 @@ pub struct Encoder {
 /// Bits set per feature, by field.
 const NAME_BITS: usize = 10;
 const FAMILY_BITS: usize = 8;
-const DATE_BITS: usize = 30;
+const DATE_BITS: usize = 16;
 
 impl Encoder {
     /// `secret`: the consortium's linkage secret (at least 16 bytes), held by the partners only.
@@ -116,6 +138,11 @@ impl Encoder {
     /// Sets `k` bits for a feature: positions from HMAC-SHA-256(secret, field ‖ feature),
     /// 16 bits at a time (random hashing, not double hashing).
     fn feature(&self, clk: &mut Clk, field: &str, feature: &str, k: usize) {
+        let region = if matches!(field, "name" | "family") {
+            NAME_REGION
+        } else {
+            DATE_REGION
+        };
         let mut round = 0u8;
         let mut set = 0;
         while set < k {
@@ -128,7 +155,7 @@ impl Encoder {
                 if set == k {
                     break;
                 }
-                clk.set(usize::from(u16::from_be_bytes([pair[0], pair[1]])) % BITS);
+                clk.set(region, usize::from(u16::from_be_bytes([pair[0], pair[1]])));
                 set += 1;
             }
             round = round.wrapping_add(1);

@@ -3,8 +3,9 @@
 //! Each partner encodes its participants' names and birth dates locally into a **CLK**: a
 //! 1024-bit Bloom filter into which every feature (name bigrams, birth-date tokens) sets a few
 //! bits chosen by HMAC-SHA-256 under the consortium's secret. The hub, which never holds the
-//! secret, compares CLKs by their **Dice coefficient**, keeps pairs above a threshold and
-//! assigns them one to one; a linked pair gets one `person_key`.
+//! secret, compares CLKs by their **Dice coefficient**, names and birth date apart (field-level
+//! regions of the filter), keeps pairs above a threshold and assigns them one to one; linked
+//! records get one `person_key`.
 //!
 //! Features are chosen for immigrants' names and dates: an order-insensitive bag of the
 //! bigrams of every name token (tolerates given and family names swapped, a dropped second

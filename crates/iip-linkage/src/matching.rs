@@ -11,25 +11,17 @@ pub struct Link {
     pub score: f64,
 }
 
-/// Pairs scoring at least `threshold`, best first (ties by indexes). The test is exact in
-/// integers: 2·|a∧b|·q ≥ p·(|a|+|b|) for threshold p/q with q = 10 000.
+/// Pairs scoring at least `threshold`, best first (ties by indexes).
 pub fn candidates(left: &[Clk], right: &[Clk], threshold: f64) -> Vec<Link> {
-    let q: u64 = 10_000;
-    let p = (threshold.clamp(0.0, 1.0) * q as f64).round() as u64;
     let mut found = Vec::new();
     for (i, a) in left.iter().enumerate() {
         for (j, b) in right.iter().enumerate() {
-            let total = u64::from(a.ones + b.ones);
-            // |a∧b| ≤ min(|a|, |b|): skip pairs that cannot reach the threshold.
-            if 2 * u64::from(a.ones.min(b.ones)) * q < p * total {
-                continue;
-            }
-            let common = u64::from(a.common(b));
-            if total > 0 && 2 * common * q >= p * total {
+            let score = a.dice(b);
+            if score >= threshold {
                 found.push(Link {
                     left: i,
                     right: j,
-                    score: 2.0 * common as f64 / total as f64,
+                    score,
                 });
             }
         }

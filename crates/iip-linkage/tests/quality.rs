@@ -1,7 +1,6 @@
 //! Linkage quality on generated records with realistic errors, at partial overlap (full overlap
-//! hides false matches). The goal is precision and recall of at least 0.98 at the default
-//! threshold; measured on five seeds they are 0.979–0.989 and 0.972–0.981 (docs/privacy.md),
-//! so this test holds the floor reached, 0.97 on three seeds, while the encoding improves.
+//! hides false matches): precision and recall of at least 0.98 at the default threshold, on
+//! several generated worlds (more with IIP_LINKAGE_SEEDS=4,5,6 …; docs/privacy.md).
 
 use iip_linkage::{DEFAULT_THRESHOLD, Encoder, Identity, link_one_to_one};
 
@@ -243,10 +242,13 @@ fn corrupt(rng: &mut Rng, p: &Identity) -> Identity {
 
 #[test]
 fn precision_and_recall_hold_at_half_overlap_on_several_seeds() {
-    for seed in [1, 2, 3] {
+    let seeds: Vec<u64> = std::env::var("IIP_LINKAGE_SEEDS")
+        .map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect())
+        .unwrap_or_else(|_| vec![1, 2, 3]);
+    for seed in seeds {
         let (precision, recall) = measure(seed);
-        assert!(precision >= 0.97, "seed {seed}: precision {precision:.4}");
-        assert!(recall >= 0.97, "seed {seed}: recall {recall:.4}");
+        assert!(precision >= 0.98, "seed {seed}: precision {precision:.4}");
+        assert!(recall >= 0.98, "seed {seed}: recall {recall:.4}");
     }
 }
 

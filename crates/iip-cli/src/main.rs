@@ -70,6 +70,9 @@ enum Command {
     /// Time the metrics engine on a store (see docs/benchmarks.md).
     #[command(hide = true)]
     BenchEngine(commands::bench_engine::Args),
+    /// Time the linkage matcher on generated encodings (see docs/benchmarks.md).
+    #[command(hide = true)]
+    BenchLinkage(commands::bench_linkage::Args),
 }
 
 fn main() -> ExitCode {
@@ -89,6 +92,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => commands::serve::run(args).await,
             Command::Demo(args) => commands::demo::run(args).await,
             Command::BenchEngine(args) => commands::bench_engine::run(args).await,
+            Command::BenchLinkage(args) => commands::bench_linkage::run(args),
             Command::Funding(command) => commands::funding::run(command).await,
             Command::User(command) => commands::user::run(command).await,
             Command::Token(command) => commands::token::run(command).await,

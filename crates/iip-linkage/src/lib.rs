@@ -15,9 +15,10 @@
 mod clk;
 mod matching;
 mod normalize;
+pub mod synthetic;
 
 pub use clk::{BITS, Clk, Encoder, Identity};
-pub use matching::{Link, candidates, group, link_one_to_one};
+pub use matching::{Link, candidates, candidates_record_level, group, link_one_to_one, solve_greedy};
 pub use normalize::normalize_name;
 
 /// The default Dice threshold (docs/privacy.md: measured on generated data at half overlap).

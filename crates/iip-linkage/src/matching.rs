@@ -35,19 +35,59 @@ pub fn candidates(left: &[Clk], right: &[Clk], threshold: f64) -> Vec<Link> {
     found
 }
 
-/// One to one: the best remaining pair first, each record used once.
-pub fn link_one_to_one(left: &[Clk], right: &[Clk], threshold: f64) -> Vec<Link> {
-    let mut used_left = vec![false; left.len()];
-    let mut used_right = vec![false; right.len()];
-    let mut links = Vec::new();
-    for link in candidates(left, right, threshold) {
-        if !used_left[link.left] && !used_right[link.right] {
-            used_left[link.left] = true;
-            used_right[link.right] = true;
-            links.push(link);
+/// Record-level Dice over the whole 1024 bits (what anonlink computes), best first: for
+/// comparing kernels on the same encodings. The threshold test is exact in integers:
+/// 2·|a∧b|·q ≥ p·(|a|+|b|) for threshold p/q, q = 10 000.
+pub fn candidates_record_level(left: &[Clk], right: &[Clk], threshold: f64) -> Vec<Link> {
+    let q: u64 = 10_000;
+    let p = (threshold.clamp(0.0, 1.0) * q as f64).round() as u64;
+    let mut found = Vec::new();
+    for (i, a) in left.iter().enumerate() {
+        for (j, b) in right.iter().enumerate() {
+            let total = u64::from(a.ones + b.ones);
+            // |a∧b| ≤ min(|a|, |b|): skip pairs that cannot reach the threshold.
+            if 2 * u64::from(a.ones.min(b.ones)) * q < p * total {
+                continue;
+            }
+            let common: u32 = a.words.iter().zip(&b.words).map(|(x, y)| (x & y).count_ones()).sum();
+            if total > 0 && 2 * u64::from(common) * q >= p * total {
+                found.push(Link {
+                    left: i,
+                    right: j,
+                    score: 2.0 * f64::from(common) / total as f64,
+                });
+            }
         }
     }
-    links
+    found.sort_by(|x, y| {
+        y.score
+            .total_cmp(&x.score)
+            .then(x.left.cmp(&y.left))
+            .then(x.right.cmp(&y.right))
+    });
+    found
+}
+
+/// Greedy one-to-one over candidates already sorted best first.
+pub fn solve_greedy(candidates: &[Link], left: usize, right: usize) -> Vec<Link> {
+    let (mut used_left, mut used_right) = (vec![false; left], vec![false; right]);
+    candidates
+        .iter()
+        .filter(|l| {
+            let free = !used_left[l.left] && !used_right[l.right];
+            if free {
+                used_left[l.left] = true;
+                used_right[l.right] = true;
+            }
+            free
+        })
+        .copied()
+        .collect()
+}
+
+/// One to one: the best remaining pair first, each record used once.
+pub fn link_one_to_one(left: &[Clk], right: &[Clk], threshold: f64) -> Vec<Link> {
+    solve_greedy(&candidates(left, right, threshold), left.len(), right.len())
 }
 
 /// Groups records of several sides (one per organization) into persons: every pair of sides

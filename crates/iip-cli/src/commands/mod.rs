@@ -1,5 +1,6 @@
 pub mod audit;
 pub mod bench_engine;
+pub mod bench_linkage;
 pub mod demo;
 pub mod forget;
 pub mod funding;

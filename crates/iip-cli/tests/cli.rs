@@ -143,6 +143,35 @@ fn generate_import_report_csv_follows_the_contract() {
     assert!(bad.join("rejected/activities.csv").exists());
 }
 
+/// `iip serve` on the demo's database and key, on a free port: the process and its address.
+fn serve_demo(demo_dir: &Path) -> (std::process::Child, String) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_iip"))
+        .args([
+            "serve",
+            "--db",
+            demo_dir.join("iip.db").to_str().expect("utf-8"),
+            "--key-file",
+            demo_dir.join("master.key").to_str().expect("utf-8"),
+            "--addr",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut first_line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first_line)
+        .expect("read");
+    let address = first_line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {first_line:?}"))
+        .to_owned();
+    (child, address)
+}
+
 /// One HTTP/1.1 request over a fresh connection; the whole response as text.
 fn http(address: &str, method: &str, path: &str, cookie: Option<&str>, form: &str) -> String {
     let mut stream = std::net::TcpStream::connect(address).expect("connect");
@@ -189,30 +218,7 @@ fn demo_prepares_a_database_and_serve_answers_over_http() {
         text(&refused.stderr)
     );
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_iip"))
-        .args([
-            "serve",
-            "--db",
-            db.to_str().expect("utf-8"),
-            "--key-file",
-            demo_dir.join("master.key").to_str().expect("utf-8"),
-            "--addr",
-            "127.0.0.1:0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let mut first_line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut first_line)
-        .expect("read");
-    let address = first_line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("no address in {first_line:?}"))
-        .to_owned();
+    let (mut child, address) = serve_demo(&demo_dir);
     // Signed out: public pages answer, the rest sends people to sign in.
     for path in ["/healthz", "/framework"] {
         let response = http(&address, "GET", path, None, "");
@@ -522,30 +528,7 @@ fn every_read_of_a_participant_is_audited_and_tampering_is_caught() {
         (fields[1].to_owned(), fields[4].to_owned())
     };
 
-    let mut child = Command::new(env!("CARGO_BIN_EXE_iip"))
-        .args([
-            "serve",
-            "--db",
-            db.to_str().expect("utf-8"),
-            "--key-file",
-            demo_dir.join("master.key").to_str().expect("utf-8"),
-            "--addr",
-            "127.0.0.1:0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let mut first_line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut first_line)
-        .expect("read");
-    let address = first_line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .expect("address")
-        .to_owned();
+    let (mut child, address) = serve_demo(&demo_dir);
     let login = http(
         &address,
         "POST",

@@ -55,6 +55,10 @@ enum Command {
     Encode(commands::linkage::EncodeArgs),
     /// At the hub: link encoded packages and write a person_key per person.
     Link(commands::linkage::LinkArgs),
+    /// A consistent copy of the SQLite store while it is in use.
+    Backup(commands::backup::BackupArgs),
+    /// Restore a backup into a new store file (never over an existing one).
+    Restore(commands::backup::RestoreArgs),
     /// Keys for identities encrypted at rest: create the master key, seal a store.
     #[command(subcommand)]
     Keys(commands::keys::Command),
@@ -98,6 +102,8 @@ fn main() -> ExitCode {
             Command::Token(command) => commands::token::run(command).await,
             Command::Audit(command) => commands::audit::run(command).await,
             Command::Keys(command) => commands::keys::run(command).await,
+            Command::Backup(args) => commands::backup::backup(args).await,
+            Command::Restore(args) => commands::backup::restore(args).await,
             Command::Encode(args) => commands::linkage::encode(args),
             Command::Link(args) => commands::linkage::link(args),
             Command::Forget(command) => commands::forget::run(command).await,

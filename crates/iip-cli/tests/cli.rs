@@ -789,3 +789,80 @@ fn two_partners_encode_separately_and_the_hub_counts_each_person_once() {
     );
     assert!(linked_count < records, "people found at two agencies are counted once");
 }
+
+#[test]
+fn backups_are_consistent_while_an_import_writes_and_restores_never_overwrite() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = imported_store(dir.path(), "600", "2");
+    let before = report_csv(&db);
+    let more = dir.path().join("more");
+    let generated = iip(&[
+        "generate",
+        "--participants",
+        "3000",
+        "--seed",
+        "12",
+        "--out",
+        more.to_str().expect("utf-8"),
+    ]);
+    assert!(generated.status.success());
+    // An import writes while the backup is taken.
+    let mut writer = Command::new(env!("CARGO_BIN_EXE_iip"))
+        .args([
+            "import",
+            "--db",
+            db.to_str().expect("utf-8"),
+            more.to_str().expect("utf-8"),
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let copy = dir.path().join("copy.db");
+    let backup = iip(&[
+        "backup",
+        "--db",
+        db.to_str().expect("utf-8"),
+        "--out",
+        copy.to_str().expect("utf-8"),
+    ]);
+    assert!(backup.status.success(), "{}", text(&backup.stderr));
+    assert!(text(&backup.stdout).contains("integrity ok"));
+    assert!(writer.wait().expect("import").success());
+    let after = report_csv(&db);
+    assert_ne!(before, after, "the import changed the store");
+    let copied = report_csv(&copy);
+    assert!(
+        copied == before || copied == after,
+        "the backup is one consistent state, not a mix"
+    );
+
+    let again = iip(&[
+        "backup",
+        "--db",
+        db.to_str().expect("utf-8"),
+        "--out",
+        copy.to_str().expect("utf-8"),
+    ]);
+    assert!(!again.status.success(), "a backup never overwrites");
+    let restored = dir.path().join("restored.db");
+    let restore = iip(&[
+        "restore",
+        "--from",
+        copy.to_str().expect("utf-8"),
+        "--db",
+        restored.to_str().expect("utf-8"),
+    ]);
+    assert!(restore.status.success(), "{}", text(&restore.stderr));
+    assert_eq!(report_csv(&restored), copied);
+    let over = iip(&[
+        "restore",
+        "--from",
+        copy.to_str().expect("utf-8"),
+        "--db",
+        db.to_str().expect("utf-8"),
+    ]);
+    assert!(!over.status.success(), "a restore never overwrites a store");
+    assert!(text(&over.stderr).contains("move it away first"));
+}

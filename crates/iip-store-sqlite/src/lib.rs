@@ -171,6 +171,33 @@ impl SqliteStore {
         Ok(())
     }
 
+    /// Writes a consistent copy of the whole store to `target` (which must not exist) while
+    /// readers and writers go on: SQLite's `VACUUM INTO` reads one snapshot of the database.
+    /// Sealed identities stay sealed in the copy; the master key is not in it.
+    pub async fn backup_to(&self, target: &Path) -> StoreResult<()> {
+        if target.exists() {
+            return Err(StoreError::Backend(format!("{} exists already", target.display())));
+        }
+        let target = target
+            .to_str()
+            .ok_or_else(|| StoreError::Backend("the backup path is not UTF-8".into()))?;
+        sqlx::query("VACUUM INTO ?")
+            .bind(target)
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(())
+    }
+
+    /// `PRAGMA integrity_check`: `Ok(())` when the file is sound, else what SQLite found.
+    pub async fn integrity_check(&self) -> StoreResult<Result<(), String>> {
+        let rows: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(if rows == ["ok"] { Ok(()) } else { Err(rows.join("; ")) })
+    }
+
     /// Whether the store holds data keys (its identities are, or are to be, encrypted).
     pub async fn holds_data_keys(&self) -> StoreResult<bool> {
         let any: Option<i64> = sqlx::query_scalar("SELECT 1 FROM org_key LIMIT 1")

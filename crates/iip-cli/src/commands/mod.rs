@@ -1,4 +1,5 @@
 pub mod audit;
+pub mod backup;
 pub mod bench_engine;
 pub mod bench_linkage;
 pub mod demo;

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Form, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use iip_auth::{Role, hash_password, random_token, token_hash};
@@ -14,21 +14,10 @@ use minijinja::context;
 use serde::Serialize;
 
 use crate::auth::{CurrentUser, unix_now};
-use crate::{AppState, WebError};
+use crate::{AppState, FormFields, WebError, csrf_form, internal, read_form};
 
 /// A welcome link lasts three days.
 const INVITE_SECONDS: i64 = 3 * 24 * 60 * 60;
-
-type FormFields = Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>;
-
-fn internal(e: impl std::fmt::Display) -> WebError {
-    WebError::Internal(e.to_string())
-}
-
-fn fields(form: FormFields) -> Result<HashMap<String, String>, WebError> {
-    form.map(|Form(f)| f)
-        .map_err(|_| WebError::BadRequest("The form could not be read.".into()))
-}
 
 #[derive(Serialize)]
 struct AccountView {
@@ -123,8 +112,7 @@ pub async fn create<S: Store>(
     headers: HeaderMap,
     form: FormFields,
 ) -> Result<Response, WebError> {
-    let fields = fields(form)?;
-    user.check_csrf(fields.get("csrf").map_or("", String::as_str))?;
+    let fields = csrf_form(form, &user)?;
     admin_only(&user)?;
     let get = |k: &str| fields.get(k).map_or("", |v| v.trim());
     let (email, name, org, role) = (get("email"), get("name"), get("org_id"), get("role"));
@@ -203,8 +191,7 @@ pub async fn disable<S: Store>(
     Path(id): Path<i64>,
     form: FormFields,
 ) -> Result<Response, WebError> {
-    let fields = fields(form)?;
-    user.check_csrf(fields.get("csrf").map_or("", String::as_str))?;
+    csrf_form(form, &user)?;
     admin_only(&user)?;
     let target = state
         .store
@@ -269,7 +256,7 @@ pub async fn set_password<S: Store>(
     Path(token): Path<String>,
     form: FormFields,
 ) -> Result<Response, WebError> {
-    let fields = fields(form)?;
+    let fields = read_form(form)?;
     let now = unix_now();
     let hash = token_hash(&token);
     let account = if valid_token(&token) {

@@ -18,11 +18,7 @@ use iip_store::{PathwayKind, Refused, Store};
 use serde_json::{Map, Value, json};
 
 use crate::auth::CurrentUser;
-use crate::{AppState, WebError};
-
-fn internal(e: impl std::fmt::Display) -> WebError {
-    WebError::Internal(e.to_string())
-}
+use crate::{AppState, WebError, internal};
 
 /// A refusal before any work: a status and a JSON body (small, unlike a `Response`).
 struct Fail(StatusCode, Value);
@@ -268,9 +264,8 @@ pub async fn get<S: Store>(
         Ok(None) => return not_found(),
         Err(e) => return web_error(internal(e)),
     };
-    let subject = format!("participant:{org}/{participant_id}");
     if let Err(e) = state
-        .audit(Some(user.principal.user_id), &org, "read", &subject, "api: participant")
+        .audit_participant(&user, &org, &participant_id, "read", "api: participant")
         .await
     {
         return web_error(e);

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Form, Path, State};
+use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use iip_domain::facts::FactSink;
@@ -18,13 +18,7 @@ use minijinja::context;
 use serde::Serialize;
 
 use crate::auth::CurrentUser;
-use crate::{AppState, WebError};
-
-type FormFields = Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>;
-
-fn internal(e: impl std::fmt::Display) -> WebError {
-    WebError::Internal(e.to_string())
-}
+use crate::{AppState, FormFields, WebError, csrf_form, internal};
 
 /// Case work is for case workers and organization admins, within their organization.
 fn case_worker(user: &CurrentUser) -> Result<&str, WebError> {
@@ -35,12 +29,6 @@ fn case_worker(user: &CurrentUser) -> Result<&str, WebError> {
             "Participant records are for case workers of the participant's organization.".into(),
         ))
     }
-}
-
-fn form_fields(form: FormFields, user: &CurrentUser) -> Result<HashMap<String, String>, WebError> {
-    let Form(fields) = form.map_err(|_| WebError::BadRequest("The form could not be read.".into()))?;
-    user.check_csrf(fields.get("csrf").map_or("", String::as_str))?;
-    Ok(fields)
 }
 
 fn render(
@@ -84,7 +72,7 @@ pub async fn search<S: Store>(
     user: CurrentUser,
     form: FormFields,
 ) -> Result<Html<String>, WebError> {
-    let fields = form_fields(form, &user)?;
+    let fields = csrf_form(form, &user)?;
     let q = fields.get("q").map_or("", |q| q.trim());
     participants_page(&state, &user, q).await
 }
@@ -185,7 +173,7 @@ pub async fn create<S: Store>(
     form: FormFields,
 ) -> Result<Response, WebError> {
     let org = case_worker(&user)?.to_owned();
-    let mut fields = form_fields(form, &user)?;
+    let mut fields = csrf_form(form, &user)?;
     // Barriers arrive as one checkbox each.
     let barriers: Vec<String> = ["english_learner", "low_income", "low_literacy", "cultural_barriers"]
         .into_iter()
@@ -225,9 +213,14 @@ pub async fn create<S: Store>(
         Err(Refused::Unknown) => return Err(WebError::Forbidden("Your organization is not in the store.".into())),
     };
     state.apply(recorded, |snapshot, fact| snapshot.participant(fact)).await;
-    let subject = format!("participant:{org}/{}", participant.participant_id.as_str());
     state
-        .audit(Some(user.principal.user_id), &org, "create", &subject, "intake form")
+        .audit_participant(
+            &user,
+            &org,
+            participant.participant_id.as_str(),
+            "create",
+            "intake form",
+        )
         .await?;
     tracing::info!(user_id = user.principal.user_id, "participant created");
     Ok(Redirect::to(&format!("/participants/{}", participant.participant_id.as_str())).into_response())
@@ -295,13 +288,7 @@ pub(crate) async fn pathway_view<S: Store>(
         .map_err(internal)?
         .ok_or_else(not_found)?;
     state
-        .audit(
-            Some(user.principal.user_id),
-            &user.principal.org_id,
-            "read",
-            &format!("participant:{org}/{participant_id}"),
-            &reason,
-        )
+        .audit_participant(user, org, participant_id, "read", &reason)
         .await?;
     let pathway = state.store.pathway(record.row).await.map_err(internal)?;
     let framework = &state.framework;
@@ -507,7 +494,7 @@ pub async fn record<S: Store>(
     form: FormFields,
 ) -> Result<Response, WebError> {
     let org = case_worker(&user)?.to_owned();
-    let mut fields = form_fields(form, &user)?;
+    let mut fields = csrf_form(form, &user)?;
     let not_found = || WebError::NotFound("There is no participant with that id in your organization.".into());
     Id::parse(&participant_id).map_err(|_| not_found())?;
     let record = state
@@ -587,13 +574,7 @@ pub async fn record<S: Store>(
     match outcome {
         Ok(()) => {
             state
-                .audit(
-                    Some(user.principal.user_id),
-                    &org,
-                    "change",
-                    &format!("participant:{org}/{participant_id}"),
-                    &format!("pathway form: {kind}"),
-                )
+                .audit_participant(&user, &org, &participant_id, "change", &format!("pathway form: {kind}"))
                 .await?;
             tracing::info!(user_id = user.principal.user_id, record = %kind, "recorded");
             Ok(Redirect::to(&format!("/participants/{participant_id}#{kind}")).into_response())

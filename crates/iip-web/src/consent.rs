@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use axum::extract::{Form, Path, State};
+use axum::extract::{Path, State};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use iip_domain::{Date, Id};
 use iip_store::Store;
@@ -13,13 +13,7 @@ use minijinja::context;
 
 use crate::auth::CurrentUser;
 use crate::case::{Viewer, pathway_view};
-use crate::{AppState, WebError};
-
-type FormFields = Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>;
-
-fn internal(e: impl std::fmt::Display) -> WebError {
-    WebError::Internal(e.to_string())
-}
+use crate::{AppState, FormFields, WebError, csrf_form, internal};
 
 fn not_found() -> WebError {
     WebError::NotFound("There is no participant with that id in your organization.".into())
@@ -51,8 +45,7 @@ pub async fn record<S: Store>(
     Path(participant_id): Path<String>,
     form: FormFields,
 ) -> Result<Response, WebError> {
-    let Form(fields) = form.map_err(|_| WebError::BadRequest("The form could not be read.".into()))?;
-    user.check_csrf(fields.get("csrf").map_or("", String::as_str))?;
+    let fields = csrf_form(form, &user)?;
     let row = own_participant(&state, &user, &participant_id).await?;
     let field = |k: &str| fields.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
     let mut errors: Vec<(&'static str, String)> = Vec::new();
@@ -93,11 +86,11 @@ pub async fn record<S: Store>(
         .map_err(internal)?;
     let org = &user.principal.org_id;
     state
-        .audit(
-            Some(user.principal.user_id),
+        .audit_participant(
+            &user,
             org,
+            &participant_id,
             "change",
-            &format!("participant:{org}/{participant_id}"),
             &format!("consent {id} recorded for {partner}"),
         )
         .await?;
@@ -111,19 +104,18 @@ pub async fn revoke<S: Store>(
     Path((participant_id, consent_id)): Path<(String, i64)>,
     form: FormFields,
 ) -> Result<Response, WebError> {
-    let Form(fields) = form.map_err(|_| WebError::BadRequest("The form could not be read.".into()))?;
-    user.check_csrf(fields.get("csrf").map_or("", String::as_str))?;
+    csrf_form(form, &user)?;
     let row = own_participant(&state, &user, &participant_id).await?;
     if !state.store.revoke_consent(row, consent_id).await.map_err(internal)? {
         return Err(WebError::NotFound("There is no such consent to revoke.".into()));
     }
     let org = &user.principal.org_id;
     state
-        .audit(
-            Some(user.principal.user_id),
+        .audit_participant(
+            &user,
             org,
+            &participant_id,
             "change",
-            &format!("participant:{org}/{participant_id}"),
             &format!("consent {consent_id} revoked"),
         )
         .await?;

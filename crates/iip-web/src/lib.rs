@@ -117,6 +117,26 @@ impl<S: Store> AppState<S> {
             .map_err(|e| WebError::Internal(e.to_string()))
     }
 
+    /// Audits what a signed-in user did to a participant record of `owner_org`.
+    pub(crate) async fn audit_participant(
+        &self,
+        user: &auth::CurrentUser,
+        owner_org: &str,
+        participant_id: &str,
+        action: &str,
+        reason: &str,
+    ) -> Result<(), WebError> {
+        let subject = format!("participant:{owner_org}/{participant_id}");
+        self.audit(
+            Some(user.principal.user_id),
+            &user.principal.org_id,
+            action,
+            &subject,
+            reason,
+        )
+        .await
+    }
+
     /// A suppressed report over every scope, cached per store revision.
     pub async fn report(
         &self,
@@ -280,6 +300,31 @@ fn simple_error_page(title: &str, message: &str) -> String {
          <link rel=\"stylesheet\" href=\"/static/app.css\"><link rel=\"icon\" href=\"/favicon.svg\"></head><body><main><h1>{title}</h1><p>{message}</p>\
          <p><a href=\"/\">Back to the dashboard</a></p></main></body></html>"
     )
+}
+
+/// A server-side failure; its detail is logged, never shown.
+pub(crate) fn internal(e: impl std::fmt::Display) -> WebError {
+    WebError::Internal(e.to_string())
+}
+
+/// A form body as fields, or why it could not be read.
+pub(crate) type FormFields =
+    Result<axum::extract::Form<std::collections::HashMap<String, String>>, axum::extract::rejection::FormRejection>;
+
+/// The fields of a form.
+pub(crate) fn read_form(form: FormFields) -> Result<std::collections::HashMap<String, String>, WebError> {
+    form.map(|axum::extract::Form(f)| f)
+        .map_err(|_| WebError::BadRequest("The form could not be read.".into()))
+}
+
+/// The fields of a form from a signed-in user, after checking its CSRF token.
+pub(crate) fn csrf_form(
+    form: FormFields,
+    user: &auth::CurrentUser,
+) -> Result<std::collections::HashMap<String, String>, WebError> {
+    let fields = read_form(form)?;
+    user.check_csrf(fields.get("csrf").map_or("", String::as_str))?;
+    Ok(fields)
 }
 
 /// Errors a handler can return. Messages shown to users carry no data values.

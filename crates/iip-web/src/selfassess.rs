@@ -4,10 +4,10 @@
 //! (0–1 per element and overall) are stored as assessments `iip_self.<element>` and
 //! `iip_self.overall`, which the pathway page shows first and latest.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use iip_auth::{random_token, token_hash};
@@ -19,14 +19,10 @@ use minijinja::context;
 use serde::Deserialize;
 
 use crate::auth::{CurrentUser, unix_now};
-use crate::{AppState, WebError};
+use crate::{AppState, FormFields, WebError, csrf_form, internal, read_form};
 
 /// A link lasts a week.
 const LINK_SECONDS: i64 = 7 * 24 * 60 * 60;
-
-fn internal(e: impl std::fmt::Display) -> WebError {
-    WebError::Internal(e.to_string())
-}
 
 /// `POST /participants/{id}/self-assessment`: a new one-time link, shown once with its QR code.
 pub async fn create_link<S: Store>(
@@ -34,10 +30,9 @@ pub async fn create_link<S: Store>(
     user: CurrentUser,
     headers: HeaderMap,
     Path(participant_id): Path<String>,
-    form: Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>,
+    form: FormFields,
 ) -> Result<Html<String>, WebError> {
-    let Form(fields) = form.map_err(|_| WebError::BadRequest("The form could not be read.".into()))?;
-    user.check_csrf(fields.get("csrf").map_or("", String::as_str))?;
+    let fields = csrf_form(form, &user)?;
     if !user.principal.role.works_with_participants() {
         return Err(WebError::Forbidden(
             "Self-assessment links are made by case workers.".into(),
@@ -70,11 +65,11 @@ pub async fn create_link<S: Store>(
         format!("{url}?lang={lang}")
     };
     state
-        .audit(
-            Some(user.principal.user_id),
+        .audit_participant(
+            &user,
             &user.principal.org_id,
+            &participant_id,
             "change",
-            &format!("participant:{}/{participant_id}", user.principal.org_id),
             "self-assessment link",
         )
         .await?;
@@ -215,9 +210,9 @@ pub async fn submit<S: Store>(
     State(state): State<Arc<AppState<S>>>,
     headers: HeaderMap,
     Path(token): Path<String>,
-    form: Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>,
+    form: FormFields,
 ) -> Result<Response, WebError> {
-    let Form(fields) = form.map_err(|_| WebError::BadRequest("The form could not be read.".into()))?;
+    let fields = read_form(form)?;
     let lang = language(fields.get("lang").map(String::as_str), &headers);
     if !valid_token(&token) {
         return expired(&state, lang);

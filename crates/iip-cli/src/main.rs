@@ -21,7 +21,7 @@ struct Cli {
 /// Options shared by every command that opens the store.
 #[derive(clap::Args, Clone)]
 pub struct StoreArgs {
-    /// SQLite database file (created if missing).
+    /// SQLite database file (created if missing), or a PostgreSQL URL (postgres://user@host/db).
     #[arg(long, env = "IIP_DB", default_value = "iip.db")]
     pub db: PathBuf,
     /// Framework file; the built-in framework/iip.toml when omitted.
@@ -59,6 +59,8 @@ enum Command {
     Backup(commands::backup::BackupArgs),
     /// Restore a backup into a new store file (never over an existing one).
     Restore(commands::backup::RestoreArgs),
+    /// Bring a store's schema up to this version (start-up does it too) and list the migrations.
+    Migrate(StoreArgs),
     /// Keys for identities encrypted at rest: create the master key, seal a store.
     #[command(subcommand)]
     Keys(commands::keys::Command),
@@ -104,6 +106,7 @@ fn main() -> ExitCode {
             Command::Keys(command) => commands::keys::run(command).await,
             Command::Backup(args) => commands::backup::backup(args).await,
             Command::Restore(args) => commands::backup::restore(args).await,
+            Command::Migrate(args) => commands::migrate::run(args).await,
             Command::Encode(args) => commands::linkage::encode(args),
             Command::Link(args) => commands::linkage::link(args),
             Command::Forget(command) => commands::forget::run(command).await,

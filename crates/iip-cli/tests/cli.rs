@@ -2,18 +2,10 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::path::Path;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-fn iip(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_iip"))
-        .args(args)
-        .output()
-        .expect("run iip")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
+mod support;
+use support::{iip, text};
 
 /// Generates a package of `people` and imports it into `dir/t.db`; returns the database path.
 fn imported_store(dir: &Path, people: &str, seed: &str) -> std::path::PathBuf {

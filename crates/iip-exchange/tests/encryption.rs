@@ -6,7 +6,7 @@ use iip_domain::Date;
 use iip_exchange::{ImportOptions, Issue, import_package};
 use iip_framework::Framework;
 use iip_generate::{GeneratorConfig, generate};
-use iip_store::{CaseStore, Store};
+use iip_store::{CaseStore, IdentityStore, Store};
 use iip_store_sqlite::SqliteStore;
 use iip_vault::MasterKey;
 

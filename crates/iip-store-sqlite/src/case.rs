@@ -4,7 +4,7 @@
 
 use iip_domain::facts::{ActivityFact, AssessmentFact, MilestoneFact, ParticipantFact};
 use iip_domain::records::{Activity, Assessment, CountryCode, LanguageCode, MilestoneRecord, Participant, Zip};
-use iip_domain::{Barrier, Date, Gender, Id, RaceEthnicity};
+use iip_domain::{Date, Gender, Id, RaceEthnicity};
 use iip_store::{
     ActivityEntry, AssessmentEntry, CaseStore, Consent, LinkedParticipant, MilestoneEntry, ParticipantRecord,
     ParticipantSummary, Pathway, PathwayItem, PathwayKind, Recorded, Refused, SharedRecord, StoreError, StoreResult,
@@ -144,13 +144,7 @@ impl CaseStore for SqliteStore {
                 .map_err(corrupt("primary_language"))?,
             us_arrival_year: row.get(8),
             zip: text(9).as_deref().map(Zip::parse).transpose().map_err(corrupt("zip"))?,
-            barriers: row
-                .get::<String, _>(10)
-                .split(';')
-                .filter(|b| !b.is_empty())
-                .map(Barrier::parse)
-                .collect::<Result<_, _>>()
-                .map_err(corrupt("barriers"))?,
+            barriers: iip_store::codec::split_barriers(&row.get::<String, _>(10)).map_err(corrupt("barriers"))?,
         };
         Ok(Some(ParticipantRecord {
             row: row.get(0),

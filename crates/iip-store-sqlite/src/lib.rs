@@ -10,8 +10,8 @@ use std::time::Duration;
 use futures_util::TryStreamExt;
 use iip_domain::facts::{ActivityFact, AssessmentFact, FactSink, MilestoneFact, OrgNode, ParticipantFact};
 use iip_domain::records::{Activity, Assessment, MilestoneRecord, Organization, Participant};
-use iip_domain::{Barrier, Date, Gender, Level, Program, RaceEthnicity, Sector};
-use iip_store::{ImportSession, Store, StoreError, StoreResult, TableCounts, Written};
+use iip_domain::{Date, Gender, Level, Program, RaceEthnicity, Sector};
+use iip_store::{IdentityStore, ImportSession, Store, StoreError, StoreResult, TableCounts, Written};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 
@@ -20,7 +20,7 @@ mod audit;
 mod case;
 mod identity;
 
-pub use identity::Keys;
+pub use iip_store::sealing::Keys;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
@@ -50,116 +50,6 @@ impl SqliteStore {
         let mut store = Self::open(path).await?;
         store.keys = master.map(Keys::new);
         Ok(store)
-    }
-
-    /// Seals every identity still in the clear (after `iip keys init` on an existing store),
-    /// then rewrites the file so no clear copy survives in free pages or the WAL.
-    pub async fn seal_clear_identities(&self) -> StoreResult<u64> {
-        let Some(keys) = self.keys.as_deref() else {
-            return Err(StoreError::Backend("sealing needs the master key".into()));
-        };
-        let mut tx = self.write().await?;
-        let rows = sqlx::query(concat!(
-            "SELECT p.id, p.org_id, ",
-            identity::identity_columns!(),
-            " FROM participant_identity i JOIN participant p ON p.id = i.participant_row \
-             WHERE i.first_name IS NOT NULL OR i.last_name IS NOT NULL OR i.date_of_birth IS NOT NULL"
-        ))
-        .fetch_all(&mut *tx)
-        .await
-        .map_err(backend)?;
-        for row in &rows {
-            let (id, org): (i64, String) = (row.get(0), row.get(1));
-            let clear = identity::read(None, &mut tx, row, 2, id, &org).await?;
-            identity::write(Some(keys), &mut tx, id, &org, &clear).await?;
-        }
-        tx.commit().await.map_err(backend)?;
-        sqlx::query("VACUUM").execute(&self.pool).await.map_err(backend)?;
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
-        Ok(rows.len() as u64)
-    }
-
-    /// Re-wraps every organization's data key under `new` (the identities themselves are not
-    /// touched), in one transaction; `progress` is told after each organization.
-    pub async fn rotate_master_key(
-        &self,
-        new: &iip_vault::MasterKey,
-        mut progress: impl FnMut(u64, u64),
-    ) -> StoreResult<u64> {
-        let Some(keys) = self.keys.as_deref() else {
-            return Err(StoreError::Backend("rotation needs the current master key".into()));
-        };
-        let mut tx = self.write().await?;
-        let rows = sqlx::query("SELECT org_id, wrapped FROM org_key ORDER BY org_id")
-            .fetch_all(&mut *tx)
-            .await
-            .map_err(backend)?;
-        let total = rows.len() as u64;
-        for (done, row) in rows.iter().enumerate() {
-            let org: String = row.get(0);
-            let wrapped: Vec<u8> = row.get(1);
-            let data = keys.master().unwrap_data_key(&org, &wrapped).map_err(|_| {
-                StoreError::Backend("the current master key does not open this store's data keys".into())
-            })?;
-            let rewrapped = new
-                .rewrap(&org, &data)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            sqlx::query("UPDATE org_key SET wrapped = ? WHERE org_id = ?")
-                .bind(rewrapped)
-                .bind(&org)
-                .execute(&mut *tx)
-                .await
-                .map_err(backend)?;
-            progress(done as u64 + 1, total);
-        }
-        tx.commit().await.map_err(backend)?;
-        self.scrub().await?;
-        Ok(total)
-    }
-
-    /// Forgets a participant's identity (names, birth date): the sealed row is deleted and
-    /// zeroed; the participant's activities and outcomes stay, so aggregates do not change.
-    pub async fn forget_participant(&self, org_id: &str, participant_id: &str) -> StoreResult<bool> {
-        let done = sqlx::query(
-            "DELETE FROM participant_identity WHERE participant_row = \
-             (SELECT id FROM participant WHERE org_id = ? AND participant_id = ?)",
-        )
-        .bind(org_id)
-        .bind(participant_id)
-        .execute(&self.pool)
-        .await
-        .map_err(backend)?;
-        self.scrub().await?;
-        Ok(done.rows_affected() > 0)
-    }
-
-    /// Crypto-shreds an organization: its data key is destroyed, so every identity it sealed
-    /// (in this file and in any copy of it) can no longer be opened; its sealed rows are
-    /// deleted too. Aggregates do not change. Returns the identities removed.
-    pub async fn forget_organization(&self, org_id: &str) -> StoreResult<u64> {
-        let mut tx = self.write().await?;
-        let removed = sqlx::query(
-            "DELETE FROM participant_identity WHERE participant_row IN (SELECT id FROM participant WHERE org_id = ?)",
-        )
-        .bind(org_id)
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?
-        .rows_affected();
-        sqlx::query("DELETE FROM org_key WHERE org_id = ?")
-            .bind(org_id)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
-        tx.commit().await.map_err(backend)?;
-        if let Some(keys) = self.keys.as_deref() {
-            keys.forget(org_id);
-        }
-        self.scrub().await?;
-        Ok(removed)
     }
 
     /// Moves the write-ahead log into the file and empties it, so nothing deleted lingers there.
@@ -196,15 +86,6 @@ impl SqliteStore {
             .await
             .map_err(backend)?;
         Ok(if rows == ["ok"] { Ok(()) } else { Err(rows.join("; ")) })
-    }
-
-    /// Whether the store holds data keys (its identities are, or are to be, encrypted).
-    pub async fn holds_data_keys(&self) -> StoreResult<bool> {
-        let any: Option<i64> = sqlx::query_scalar("SELECT 1 FROM org_key LIMIT 1")
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(backend)?;
-        Ok(any.is_some())
     }
 
     /// Opens (creating if needed) the database file and brings its schema up to date.
@@ -248,6 +129,18 @@ impl SqliteStore {
         Ok(Self { pool, keys: None })
     }
 
+    /// The migrations this binary knows and whether each is applied: `(version, description, applied)`.
+    pub async fn migrations(&self) -> StoreResult<Vec<(i64, String, bool)>> {
+        let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(MIGRATOR
+            .iter()
+            .map(|m| (m.version, m.description.to_string(), applied.contains(&m.version)))
+            .collect())
+    }
+
     /// A transaction that takes the write lock at once (`BEGIN IMMEDIATE`): a deferred one
     /// that reads first and then writes cannot wait for another writer and fails as "database
     /// is locked"; this one waits (busy timeout) and then runs.
@@ -285,9 +178,126 @@ impl SqliteStore {
         lines.sort();
         Ok(lines)
     }
+}
 
-    pub async fn close(&self) {
-        self.pool.close().await;
+impl IdentityStore for SqliteStore {
+    /// Seals every identity still in the clear (after `iip keys init` on an existing store),
+    /// then rewrites the file so no clear copy survives in free pages or the WAL.
+    async fn seal_clear_identities(&self) -> StoreResult<u64> {
+        let Some(keys) = self.keys.as_deref() else {
+            return Err(StoreError::Backend("sealing needs the master key".into()));
+        };
+        let mut tx = self.write().await?;
+        let rows = sqlx::query(concat!(
+            "SELECT p.id, p.org_id, ",
+            identity::identity_columns!(),
+            " FROM participant_identity i JOIN participant p ON p.id = i.participant_row \
+             WHERE i.first_name IS NOT NULL OR i.last_name IS NOT NULL OR i.date_of_birth IS NOT NULL"
+        ))
+        .fetch_all(&mut *tx)
+        .await
+        .map_err(backend)?;
+        for row in &rows {
+            let (id, org): (i64, String) = (row.get(0), row.get(1));
+            let clear = identity::read(None, &mut tx, row, 2, id, &org).await?;
+            identity::write(Some(keys), &mut tx, id, &org, &clear).await?;
+        }
+        tx.commit().await.map_err(backend)?;
+        sqlx::query("VACUUM").execute(&self.pool).await.map_err(backend)?;
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(rows.len() as u64)
+    }
+
+    /// Re-wraps every organization's data key under `new` (the identities themselves are not
+    /// touched), in one transaction; `progress` is told after each organization.
+    async fn rotate_master_key<F: FnMut(u64, u64) + Send>(
+        &self,
+        new: &iip_vault::MasterKey,
+        mut progress: F,
+    ) -> StoreResult<u64> {
+        let Some(keys) = self.keys.as_deref() else {
+            return Err(StoreError::Backend("rotation needs the current master key".into()));
+        };
+        let mut tx = self.write().await?;
+        let rows = sqlx::query("SELECT org_id, wrapped FROM org_key ORDER BY org_id")
+            .fetch_all(&mut *tx)
+            .await
+            .map_err(backend)?;
+        let total = rows.len() as u64;
+        for (done, row) in rows.iter().enumerate() {
+            let org: String = row.get(0);
+            let wrapped: Vec<u8> = row.get(1);
+            let data = keys.master().unwrap_data_key(&org, &wrapped).map_err(|_| {
+                StoreError::Backend("the current master key does not open this store's data keys".into())
+            })?;
+            let rewrapped = new
+                .rewrap(&org, &data)
+                .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            sqlx::query("UPDATE org_key SET wrapped = ? WHERE org_id = ?")
+                .bind(rewrapped)
+                .bind(&org)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend)?;
+            progress(done as u64 + 1, total);
+        }
+        tx.commit().await.map_err(backend)?;
+        self.scrub().await?;
+        Ok(total)
+    }
+
+    /// Forgets a participant's identity (names, birth date): the sealed row is deleted and
+    /// zeroed; the participant's activities and outcomes stay, so aggregates do not change.
+    async fn forget_participant(&self, org_id: &str, participant_id: &str) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "DELETE FROM participant_identity WHERE participant_row = \
+             (SELECT id FROM participant WHERE org_id = ? AND participant_id = ?)",
+        )
+        .bind(org_id)
+        .bind(participant_id)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        self.scrub().await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    /// Crypto-shreds an organization: its data key is destroyed, so every identity it sealed
+    /// (in this file and in any copy of it) can no longer be opened; its sealed rows are
+    /// deleted too. Aggregates do not change. Returns the identities removed.
+    async fn forget_organization(&self, org_id: &str) -> StoreResult<u64> {
+        let mut tx = self.write().await?;
+        let removed = sqlx::query(
+            "DELETE FROM participant_identity WHERE participant_row IN (SELECT id FROM participant WHERE org_id = ?)",
+        )
+        .bind(org_id)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?
+        .rows_affected();
+        sqlx::query("DELETE FROM org_key WHERE org_id = ?")
+            .bind(org_id)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+        tx.commit().await.map_err(backend)?;
+        if let Some(keys) = self.keys.as_deref() {
+            keys.forget(org_id);
+        }
+        self.scrub().await?;
+        Ok(removed)
+    }
+
+    /// Whether the store holds data keys (its identities are, or are to be, encrypted).
+    async fn holds_data_keys(&self) -> StoreResult<bool> {
+        let any: Option<i64> = sqlx::query_scalar("SELECT 1 FROM org_key LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(any.is_some())
     }
 }
 
@@ -434,14 +444,7 @@ impl Store for SqliteStore {
             "SELECT p.org_id || '|' || p.participant_id || '|' || m.date || '|' || m.milestone FROM milestone m JOIN participant p ON p.id = m.participant_row ORDER BY 1",
             "SELECT p.org_id || '|' || p.participant_id || '|' || s.date || '|' || s.instrument || '|' || s.score FROM assessment s JOIN participant p ON p.id = s.participant_row ORDER BY 1",
         ];
-        // FNV-1a: stable across Rust versions, unlike the std hasher.
-        let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-        let mut feed = |bytes: &[u8]| {
-            for b in bytes {
-                hash ^= u64::from(*b);
-                hash = hash.wrapping_mul(0x0100_0000_01b3);
-            }
-        };
+        let mut digest = iip_store::codec::ContentDigest::default();
         for query in QUERIES {
             let rows = if *query == "PARTICIPANTS" {
                 self.participant_digest_lines().await?
@@ -451,13 +454,13 @@ impl Store for SqliteStore {
                     .await
                     .map_err(backend)?
             };
-            for row in rows {
-                feed(row.as_bytes());
-                feed(b"\n");
-            }
-            feed(b"\x1e");
+            digest.section(rows);
         }
-        Ok(format!("{hash:016x}"))
+        Ok(digest.finish())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
     }
 }
 
@@ -489,22 +492,12 @@ fn participant_fact(row: &sqlx::sqlite::SqliteRow) -> StoreResult<ParticipantFac
         primary_language: row.get(7),
         us_arrival_year: row.get(8),
         birth_year: row.get(9),
-        barriers: barriers
-            .split(';')
-            .filter(|b| !b.is_empty())
-            .map(Barrier::parse)
-            .collect::<Result<_, _>>()
-            .map_err(|e| corrupt("barriers", e))?,
+        barriers: iip_store::codec::split_barriers(barriers).map_err(|e| corrupt("barriers", e))?,
     })
 }
 
 fn join_barriers(participant: &Participant) -> String {
-    participant
-        .barriers
-        .iter()
-        .map(|b| b.as_str())
-        .collect::<Vec<_>>()
-        .join(";")
+    iip_store::codec::join_barriers(&participant.barriers)
 }
 
 impl ImportSession for SqliteImport {

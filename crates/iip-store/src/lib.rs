@@ -3,6 +3,9 @@
 
 use std::future::Future;
 
+pub mod codec;
+pub mod sealing;
+
 use iip_domain::Date;
 use iip_domain::facts::{ActivityFact, AssessmentFact, FactSink, MilestoneFact, OrgNode, ParticipantFact};
 use iip_domain::records::{Activity, Assessment, MilestoneRecord, Organization, Participant};
@@ -13,6 +16,10 @@ pub enum StoreError {
     /// never carries participant values: queries bind them as parameters.
     #[error("storage error: {0}")]
     Backend(String),
+    /// The database server cannot be reached (down, restarting, network cut): a transient
+    /// outage, answered with 503 and nothing written.
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
 }
@@ -41,7 +48,7 @@ pub struct TableCounts {
     pub assessments: u64,
 }
 
-pub trait Store: AccountStore + CaseStore + AuditStore + Clone + Send + Sync + 'static {
+pub trait Store: AccountStore + CaseStore + AuditStore + IdentityStore + Clone + Send + Sync + 'static {
     type Import: ImportSession;
 
     /// Starts an all-or-nothing import: nothing is visible to readers until `commit`.
@@ -64,6 +71,9 @@ pub trait Store: AccountStore + CaseStore + AuditStore + Clone + Send + Sync + '
 
     /// A digest of every stored fact (not bookkeeping): equal digests mean equal data.
     fn content_digest(&self) -> impl Future<Output = StoreResult<String>> + Send;
+
+    /// Closes the store's connections (waits for those in use).
+    fn close(&self) -> impl Future<Output = ()> + Send;
 }
 
 /// One import in progress, inside a single transaction.
@@ -450,4 +460,28 @@ pub trait AuditStore {
         after_id: i64,
         limit: u32,
     ) -> impl Future<Output = StoreResult<Vec<iip_domain::audit::StoredAuditEvent>>> + Send;
+}
+
+/// Custody of the identities a store keeps sealed: the data keys, their rotation under a new
+/// master key, and forgetting (crypto-shredding) a participant or an organization.
+pub trait IdentityStore {
+    /// Whether the store holds data keys (its identities are, or are to be, encrypted).
+    fn holds_data_keys(&self) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// Seals every identity still in the clear (after `iip keys init` on an existing store).
+    fn seal_clear_identities(&self) -> impl Future<Output = StoreResult<u64>> + Send;
+
+    /// Re-wraps every data key under `new` in one transaction; `progress(done, total)`.
+    fn rotate_master_key<F: FnMut(u64, u64) + Send>(
+        &self,
+        new: &iip_vault::MasterKey,
+        progress: F,
+    ) -> impl Future<Output = StoreResult<u64>> + Send;
+
+    /// Deletes a participant's identity; their activities and outcomes stay, so aggregates
+    /// do not change. `false` when there was none.
+    fn forget_participant(&self, org_id: &str, participant_id: &str) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// Destroys an organization's data key and its sealed identities; returns how many.
+    fn forget_organization(&self, org_id: &str) -> impl Future<Output = StoreResult<u64>> + Send;
 }

@@ -149,7 +149,7 @@ async fn session_user<S: Store>(state: &AppState<S>, headers: &HeaderMap) -> Res
             .store
             .api_token_user(&token_hash(bearer), unix_now())
             .await
-            .map_err(|e| WebError::Internal(e.to_string()))?;
+            .map_err(crate::internal)?;
         return Ok(user.and_then(principal).map(|principal| CurrentUser {
             principal,
             csrf: String::new(),
@@ -162,7 +162,7 @@ async fn session_user<S: Store>(state: &AppState<S>, headers: &HeaderMap) -> Res
         .store
         .session(&token_hash(&token), unix_now(), state.auth.limits)
         .await
-        .map_err(|e| WebError::Internal(e.to_string()))?
+        .map_err(crate::internal)?
     else {
         return Ok(None);
     };
@@ -183,6 +183,7 @@ impl<S: Store> FromRequestParts<Arc<AppState<S>>> for CurrentUser {
                 let next = parts.uri.path_and_query().map_or("/", |p| p.as_str()).to_owned();
                 Err(Unauthenticated::Page(next).into_response())
             }
+            Err(e) if parts.uri.path().starts_with("/api/") => Err(crate::api::ApiError::from(e).into_response()),
             Err(e) => Err(e.into_response()),
         }
     }
@@ -192,9 +193,14 @@ impl<S: Store> axum::extract::OptionalFromRequestParts<Arc<AppState<S>>> for Cur
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState<S>>) -> Result<Option<Self>, Response> {
-        session_user(state, &parts.headers)
-            .await
-            .map_err(IntoResponse::into_response)
+        let api = parts.uri.path().starts_with("/api/");
+        session_user(state, &parts.headers).await.map_err(|e| {
+            if api {
+                crate::api::ApiError::from(e).into_response()
+            } else {
+                e.into_response()
+            }
+        })
     }
 }
 
@@ -265,14 +271,14 @@ pub async fn login<S: Store>(
         .store
         .user_by_email(&form.email)
         .await
-        .map_err(|e| WebError::Internal(e.to_string()))?
+        .map_err(crate::internal)?
         .filter(|u| !u.disabled && Role::parse(&u.role).is_ok());
     let password = form.password.clone();
     let stored = account.as_ref().map(|u| u.password_hash.clone());
     // Argon2 takes tens of milliseconds of CPU: off the async workers.
     let valid = tokio::task::spawn_blocking(move || verify_or_decoy(stored.as_deref(), &password))
         .await
-        .map_err(|e| WebError::Internal(e.to_string()))?;
+        .map_err(crate::internal)?;
     let Some(account) = account.filter(|_| valid) else {
         state.limiter.failed(&form.email, &address, now);
         tracing::info!(address = %address, "sign-in refused");
@@ -295,7 +301,7 @@ pub async fn login<S: Store>(
         .store
         .create_session(&token.hash, account.id, &csrf.secret, unix_now())
         .await
-        .map_err(|e| WebError::Internal(e.to_string()))?;
+        .map_err(crate::internal)?;
     tracing::info!(user_id = account.id, "signed in");
     let mut response = Redirect::to(&next).into_response();
     let secure = if state.auth.secure_cookies { "; Secure" } else { "" };
@@ -327,7 +333,7 @@ pub async fn logout<S: Store>(
             .store
             .delete_session(&token_hash(&token))
             .await
-            .map_err(|e| WebError::Internal(e.to_string()))?;
+            .map_err(crate::internal)?;
     }
     let mut response = Redirect::to("/login").into_response();
     response.headers_mut().insert(
@@ -364,11 +370,7 @@ pub async fn same_origin_writes(request: axum::extract::Request, next: Next) -> 
 
 /// The organization tree as the store has it now.
 pub async fn org_tree<S: Store>(state: &AppState<S>) -> Result<OrgTree, WebError> {
-    let orgs = state
-        .store
-        .organizations()
-        .await
-        .map_err(|e| WebError::Internal(e.to_string()))?;
+    let orgs = state.store.organizations().await.map_err(crate::internal)?;
     Ok(OrgTree::new(orgs.into_iter().map(|o| (o.org_id, o.parent_id))))
 }
 

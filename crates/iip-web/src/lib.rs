@@ -303,7 +303,11 @@ fn simple_error_page(title: &str, message: &str) -> String {
 }
 
 /// A server-side failure; its detail is logged, never shown.
-pub(crate) fn internal(e: impl std::fmt::Display) -> WebError {
+pub(crate) fn internal<E: std::fmt::Display + 'static>(e: E) -> WebError {
+    // A store that cannot be reached is an outage to wait out (503), not a fault of ours.
+    if let Some(iip_store::StoreError::Unavailable(detail)) = (&e as &dyn std::any::Any).downcast_ref() {
+        return WebError::Unavailable(detail.clone());
+    }
     WebError::Internal(e.to_string())
 }
 
@@ -338,6 +342,9 @@ pub enum WebError {
     NotFound(String),
     #[error("internal error")]
     Internal(String),
+    /// The store cannot be reached for now; nothing was written.
+    #[error("unavailable")]
+    Unavailable(String),
 }
 
 impl IntoResponse for WebError {
@@ -354,8 +361,23 @@ impl IntoResponse for WebError {
                     "The error has been logged.".to_owned(),
                 )
             }
+            WebError::Unavailable(detail) => {
+                tracing::warn!(error = %detail, "store unavailable");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Temporarily unavailable",
+                    "The database cannot be reached just now; nothing was saved. Try again in a moment.".to_owned(),
+                )
+            }
         };
-        (status, Html(simple_error_page(title, &html_escape(&message)))).into_response()
+        let mut response = (status, Html(simple_error_page(title, &html_escape(&message)))).into_response();
+        if status == StatusCode::SERVICE_UNAVAILABLE {
+            response.headers_mut().insert(
+                axum::http::header::RETRY_AFTER,
+                axum::http::HeaderValue::from_static("5"),
+            );
+        }
+        response
     }
 }
 

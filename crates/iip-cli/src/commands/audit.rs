@@ -5,7 +5,7 @@ use std::process::ExitCode;
 use iip_auth::audit::{GENESIS, verify};
 use iip_store::AuditStore;
 
-use super::open_store;
+use super::with_store;
 use crate::StoreArgs;
 
 #[derive(clap::Subcommand)]
@@ -53,9 +53,11 @@ pub async fn verify_store<S: AuditStore>(store: &S) -> anyhow::Result<Result<u64
 pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
     match command {
         Command::Verify(args) => {
-            let store = open_store(&args.store).await?;
-            let result = verify_store(&store).await?;
-            store.close().await;
+            let result = with_store!(&args.store, |store| {
+                let result = verify_store(&store).await?;
+                store.close().await;
+                result
+            });
             match result {
                 Ok(count) => {
                     println!("audit log intact: {count} entries, every one chained to the one before");
@@ -68,18 +70,19 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             }
         }
         Command::List(args) => {
-            let store = open_store(&args.store).await?;
             let mut all = Vec::new();
-            let mut after = 0;
-            loop {
-                let page = store.audit_events(after, 10_000).await?;
-                let Some(last) = page.last() else { break };
-                after = last.id;
-                all.extend(page);
-                let keep = all.len().saturating_sub(args.last as usize);
-                all.drain(..keep);
-            }
-            store.close().await;
+            with_store!(&args.store, |store| {
+                let mut after = 0;
+                loop {
+                    let page = store.audit_events(after, 10_000).await?;
+                    let Some(last) = page.last() else { break };
+                    after = last.id;
+                    all.extend(page);
+                    let keep = all.len().saturating_sub(args.last as usize);
+                    all.drain(..keep);
+                }
+                store.close().await;
+            });
             for e in all {
                 println!(
                     "{}\t{}\tuser {}\t{}\t{}\t{}\t{}",

@@ -28,7 +28,16 @@ pub struct RestoreArgs {
     pub db: PathBuf,
 }
 
+/// Backups of a PostgreSQL store are PostgreSQL's own: pg_dump / pg_basebackup.
+fn sqlite_only(db: &std::path::Path) -> anyhow::Result<()> {
+    if db.to_str().is_some_and(iip_store_postgres::is_postgres_url) {
+        bail!("iip backup and iip restore work on a SQLite file; back up PostgreSQL with pg_dump (docs/scaling.md)");
+    }
+    Ok(())
+}
+
 pub async fn backup(args: BackupArgs) -> anyhow::Result<ExitCode> {
+    sqlite_only(&args.db)?;
     let store = SqliteStore::open(&args.db)
         .await
         .with_context(|| format!("cannot open {}", args.db.display()))?;
@@ -49,6 +58,7 @@ pub async fn backup(args: BackupArgs) -> anyhow::Result<ExitCode> {
 }
 
 pub async fn restore(args: RestoreArgs) -> anyhow::Result<ExitCode> {
+    sqlite_only(&args.db)?;
     if args.db.exists() {
         bail!(
             "{} exists: move it away first (a restore never overwrites a store)",

@@ -9,8 +9,9 @@ use iip_domain::Program;
 use iip_domain::ProgramYear;
 use iip_domain::facts::{ActivityFact, FactSink, MilestoneFact};
 use iip_metrics::{Dimension, MetricSet, Query, Snapshot};
+use iip_store::Store;
 
-use super::{load_framework, open_store};
+use super::{load_framework, open_sqlite};
 use crate::StoreArgs;
 
 #[derive(clap::Args)]
@@ -55,7 +56,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let year = ProgramYear::parse(&args.year).context("--year")?;
     let framework = load_framework(&args.store)?;
     let core = MetricSet::core(&framework)?;
-    let store = open_store(&args.store).await?;
+    let store = open_sqlite(&args.store, "bench-engine").await?;
     let start = Instant::now();
     let mut snapshot: Snapshot = iip_web::load_snapshot(&store, &framework).await?;
     store.close().await;

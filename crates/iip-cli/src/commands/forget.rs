@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::bail;
 use iip_store::AuditStore;
 
-use super::open_store;
+use super::with_store;
 use crate::StoreArgs;
 
 #[derive(clap::Subcommand)]
@@ -46,29 +46,31 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
         ),
         Command::Organization(a) => (&a.store, a.org.clone(), format!("organization:{}", a.org)),
     };
-    let store = open_store(args).await?;
-    let message = match &command {
-        Command::Participant(a) => {
-            if !store.forget_participant(&a.org, &a.participant).await? {
-                bail!("no identity is stored for that participant");
+    let message = with_store!(args, |store| {
+        let message = match &command {
+            Command::Participant(a) => {
+                if !store.forget_participant(&a.org, &a.participant).await? {
+                    bail!("no identity is stored for that participant");
+                }
+                format!("forgot the identity of {}/{}", a.org, a.participant)
             }
-            format!("forgot the identity of {}/{}", a.org, a.participant)
-        }
-        Command::Organization(a) => {
-            let removed = store.forget_organization(&a.org).await?;
-            format!("destroyed the data key of {} and {removed} sealed identities", a.org)
-        }
-    };
-    let event = iip_domain::audit::AuditEvent {
-        at: iip_web::auth::unix_now(),
-        user_id: None,
-        org_id: org,
-        action: "forget".into(),
-        subject,
-        reason: "iip forget (command line)".into(),
-    };
-    store.append_audit(&event, iip_auth::audit::chain_hash).await?;
-    store.close().await;
+            Command::Organization(a) => {
+                let removed = store.forget_organization(&a.org).await?;
+                format!("destroyed the data key of {} and {removed} sealed identities", a.org)
+            }
+        };
+        let event = iip_domain::audit::AuditEvent {
+            at: iip_web::auth::unix_now(),
+            user_id: None,
+            org_id: org,
+            action: "forget".into(),
+            subject,
+            reason: "iip forget (command line)".into(),
+        };
+        store.append_audit(&event, iip_auth::audit::chain_hash).await?;
+        store.close().await;
+        message
+    });
     println!("{message}; the metrics are unchanged");
     Ok(ExitCode::SUCCESS)
 }

@@ -12,7 +12,7 @@ use iip_metrics::Report;
 use iip_web::funding::ReportFigures;
 
 use super::report::Format;
-use super::{load_framework, open_store};
+use super::{load_framework, with_store};
 use crate::StoreArgs;
 
 #[derive(clap::Subcommand)]
@@ -74,9 +74,11 @@ fn load_formula(path: &PathBuf) -> anyhow::Result<Formula> {
 /// The published report the formulas read: only shown figures ever enter an allocation.
 async fn published(store: &StoreArgs, year: ProgramYear, metrics: &BTreeSet<String>) -> anyhow::Result<Report> {
     let framework = load_framework(store)?;
-    let store = open_store(store).await?;
-    let snapshot = iip_web::load_snapshot(&store, &framework).await?;
-    store.close().await;
+    let snapshot = with_store!(store, |store| {
+        let snapshot = iip_web::load_snapshot(&store, &framework).await?;
+        store.close().await;
+        snapshot
+    });
     Ok(iip_web::funding::published_report(
         &snapshot, &framework, year, metrics,
     )?)
@@ -169,13 +171,11 @@ async fn need_command(args: NeedArgs) -> anyhow::Result<ExitCode> {
 /// Plausible need and member tables (CSV text) for the store's consortia (organizations at
 /// level region) and their members, scaled by published sizes only.
 pub async fn plausible_inputs(store: &StoreArgs, year: ProgramYear, seed: u64) -> anyhow::Result<(String, String)> {
-    use iip_store::Store;
-    let orgs = {
-        let opened = open_store(store).await?;
+    let orgs = with_store!(store, |opened| {
         let orgs = opened.organizations().await?;
         opened.close().await;
         orgs
-    };
+    });
     let report = published(store, year, &BTreeSet::from(["adults_served".to_owned()])).await?;
     let served = |id: &str| report.get(id, "adults_served").and_then(|r| r.numerator);
     let units: Vec<iip_funding::plausible::Sized> = orgs

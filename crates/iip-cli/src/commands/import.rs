@@ -8,7 +8,7 @@ use iip_framework::Framework;
 use iip_store::Store;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
-use super::{load_framework, open_store};
+use super::{load_framework, with_store};
 use crate::StoreArgs;
 
 #[derive(clap::Args)]
@@ -41,12 +41,14 @@ impl ImportObserver for Console {
 
 pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     let framework = load_framework(&args.store)?;
-    let store = open_store(&args.store).await?;
-    if super::master_key(&args.store)?.is_none() && !store.holds_data_keys().await? {
-        super::warn_if_clear(&args.store);
-    }
-    let summary = import(&store, &framework, &args.dir, args.skip_invalid).await?;
-    store.close().await;
+    let summary = with_store!(&args.store, |store| {
+        if super::master_key(&args.store)?.is_none() && !store.holds_data_keys().await? {
+            super::warn_if_clear(&args.store);
+        }
+        let summary = import(&store, &framework, &args.dir, args.skip_invalid).await?;
+        store.close().await;
+        summary
+    });
     Ok(if summary.committed {
         ExitCode::SUCCESS
     } else {

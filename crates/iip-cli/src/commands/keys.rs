@@ -5,7 +5,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use iip_store_sqlite::SqliteStore;
+use iip_store::Store;
+
+use super::with_opened;
 use iip_vault::MasterKey;
 
 #[derive(clap::Subcommand)]
@@ -78,10 +80,12 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
         key
     };
     if let Some(db) = &args.db {
-        let store = SqliteStore::open_with_key(db, Some(key)).await?;
-        let sealed = store.seal_clear_identities().await?;
-        store.close().await;
-        println!("sealed {sealed} identities in {}", db.display());
+        let sealed = with_opened!(super::open_db(db, Some(key)).await?, |store| {
+            let sealed = store.seal_clear_identities().await?;
+            store.close().await;
+            sealed
+        });
+        println!("sealed {sealed} identities in {}", super::display_db(db));
     }
     Ok(ExitCode::SUCCESS)
 }
@@ -89,7 +93,12 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
 async fn rotate(args: RotateArgs) -> anyhow::Result<ExitCode> {
     let current = MasterKey::from_hex(&std::fs::read_to_string(&args.key_file)?)
         .with_context(|| format!("the key file {}", args.key_file.display()))?;
-    let store = SqliteStore::open_with_key(&args.db, Some(current)).await?;
+    with_opened!(super::open_db(&args.db, Some(current)).await?, |store| {
+        rotate_store(&store, &args).await
+    })
+}
+
+async fn rotate_store(store: &impl Store, args: &RotateArgs) -> anyhow::Result<ExitCode> {
     let new = create_key_file(&args.new_key_file)?;
     let bar = indicatif::ProgressBar::new(0);
     if !std::io::IsTerminal::is_terminal(&std::io::stderr()) {

@@ -7,7 +7,7 @@ use iip_domain::ProgramYear;
 use iip_framework::Framework;
 use iip_metrics::{Dimension, MetricSet, Query, Report, output};
 
-use super::{load_framework, open_store};
+use super::{load_framework, with_store};
 use crate::StoreArgs;
 
 #[derive(Clone, Copy, clap::ValueEnum)]
@@ -70,9 +70,11 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         .context("--by")?;
     let framework = load_framework(&args.store)?;
     let set = metric_set(&framework, args.metrics.as_deref(), &args.metric)?;
-    let store = open_store(&args.store).await?;
-    let snapshot = iip_web::load_snapshot(&store, &framework).await?;
-    store.close().await;
+    let snapshot = with_store!(&args.store, |store| {
+        let snapshot = iip_web::load_snapshot(&store, &framework).await?;
+        store.close().await;
+        snapshot
+    });
     let query = Query { year, by };
     let report = iip_metrics::report(&snapshot, &framework.version, &set, &query, args.scope.as_deref())?;
     let mut out = std::io::stdout().lock();

@@ -8,7 +8,7 @@ use iip_funding::{Formula, MemberTable, NeedTable, Scenario};
 use iip_store::Store;
 use iip_web::AppState;
 
-use super::{init_tracing, load_framework, open_store};
+use super::{init_tracing, load_framework, with_store};
 use crate::StoreArgs;
 
 #[derive(clap::Args)]
@@ -68,18 +68,21 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     init_tracing("info");
     let framework = load_framework(&args.store)?;
     let funding = args.funding.scenario()?;
-    let store = open_store(&args.store).await?;
-    if super::master_key(&args.store)?.is_none() {
-        if store.holds_data_keys().await? {
-            anyhow::bail!("this store's identities are encrypted: give its master key (--key-file or IIP_MASTER_KEY)");
+    with_store!(&args.store, |store| {
+        if super::master_key(&args.store)?.is_none() {
+            if store.holds_data_keys().await? {
+                anyhow::bail!(
+                    "this store's identities are encrypted: give its master key (--key-file or IIP_MASTER_KEY)"
+                );
+            }
+            super::warn_if_clear(&args.store);
         }
-        super::warn_if_clear(&args.store);
-    }
-    serve(store, framework, args.addr, args.year.as_deref(), funding).await
+        serve(store, framework, args.addr, args.year.as_deref(), funding).await
+    })
 }
 
-pub async fn serve(
-    store: iip_store_sqlite::SqliteStore,
+pub async fn serve<S: Store>(
+    store: S,
     framework: std::sync::Arc<iip_framework::Framework>,
     addr: SocketAddr,
     year: Option<&str>,

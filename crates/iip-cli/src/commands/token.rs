@@ -6,7 +6,7 @@ use anyhow::{Context, bail};
 use iip_auth::random_token;
 use iip_store::AccountStore;
 
-use super::open_store;
+use super::with_store;
 use crate::StoreArgs;
 
 #[derive(clap::Subcommand)]
@@ -34,25 +34,26 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
     if args.name.trim().is_empty() || args.name.chars().count() > 100 {
         bail!("--name: 1 to 100 characters");
     }
-    let store = open_store(&args.store).await?;
-    let Some(user) = store.user_by_email(&args.email).await? else {
-        bail!("no account has that email");
-    };
-    match command {
-        Command::Create(args) => {
-            let token = random_token().context("no randomness for a token")?;
-            store
-                .create_api_token(&token.hash, user.id, args.name.trim(), iip_web::auth::unix_now())
-                .await?;
-            println!("token for {} ({}), shown once:", args.email, user.role);
-            println!("{}", token.secret);
-            println!("use it as: Authorization: Bearer <token>");
+    with_store!(&args.store, |store| {
+        let Some(user) = store.user_by_email(&args.email).await? else {
+            bail!("no account has that email");
+        };
+        match command {
+            Command::Create(args) => {
+                let token = random_token().context("no randomness for a token")?;
+                store
+                    .create_api_token(&token.hash, user.id, args.name.trim(), iip_web::auth::unix_now())
+                    .await?;
+                println!("token for {} ({}), shown once:", args.email, user.role);
+                println!("{}", token.secret);
+                println!("use it as: Authorization: Bearer <token>");
+            }
+            Command::Revoke(args) => {
+                let revoked = store.revoke_api_tokens(user.id, args.name.trim()).await?;
+                println!("revoked {revoked} token(s) named {:?}", args.name.trim());
+            }
         }
-        Command::Revoke(args) => {
-            let revoked = store.revoke_api_tokens(user.id, args.name.trim()).await?;
-            println!("revoked {revoked} token(s) named {:?}", args.name.trim());
-        }
-    }
-    store.close().await;
+        store.close().await;
+    });
     Ok(ExitCode::SUCCESS)
 }

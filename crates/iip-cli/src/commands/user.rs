@@ -8,7 +8,7 @@ use anyhow::{Context, bail};
 use iip_auth::{Role, hash_password, random_token};
 use iip_store::{AccountStore, NewUser, Store};
 
-use super::open_store;
+use super::with_store;
 use crate::StoreArgs;
 
 #[derive(clap::Subcommand)]
@@ -67,15 +67,17 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             } else {
                 None
             };
-            let store = open_store(&args.store).await?;
             let account = Account {
                 email: &args.email,
                 name: &args.name,
                 org: &args.org,
                 role: &args.role,
             };
-            let shown = add(&store, &account, password).await?;
-            store.close().await;
+            let shown = with_store!(&args.store, |store| {
+                let shown = add(&store, &account, password).await?;
+                store.close().await;
+                shown
+            });
             if let Some(password) = shown {
                 println!("created {} ({}) at {}", args.email, args.role, args.org);
                 println!("password (shown once): {password}");
@@ -88,9 +90,11 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::List(args) => {
-            let store = open_store(&args.store).await?;
-            let users = store.users(None).await?;
-            store.close().await;
+            let users = with_store!(&args.store, |store| {
+                let users = store.users(None).await?;
+                store.close().await;
+                users
+            });
             for u in users {
                 println!(
                     "{}\t{}\t{}\t{}{}",
@@ -104,12 +108,13 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Disable(args) => {
-            let store = open_store(&args.store).await?;
-            let Some(user) = store.user_by_email(&args.email).await? else {
-                bail!("no account has that email");
-            };
-            store.set_user_disabled(user.id, true).await?;
-            store.close().await;
+            with_store!(&args.store, |store| {
+                let Some(user) = store.user_by_email(&args.email).await? else {
+                    bail!("no account has that email");
+                };
+                store.set_user_disabled(user.id, true).await?;
+                store.close().await;
+            });
             println!("disabled {} and ended its sessions", args.email);
             Ok(ExitCode::SUCCESS)
         }

@@ -1,0 +1,336 @@
+//! The `iip` binary on PostgreSQL: migrate, import, report and serve chosen by the database
+//! URL, with the same figures as SQLite; a connection lost mid-request answers 503 and writes
+//! nothing. The server comes from IIP_TEST_POSTGRES (default
+//! postgres://postgres@127.0.0.1:5432/test); without one the test says it was skipped.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+mod support;
+use support::{iip, text};
+
+const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
+
+fn admin_url() -> String {
+    std::env::var("IIP_TEST_POSTGRES").unwrap_or_else(|_| DEFAULT_URL.to_owned())
+}
+
+fn psql(url: &str, sql: &str) -> Result<String, String> {
+    let out = Command::new("psql")
+        .args([url, "-qAtc", sql])
+        .output()
+        .map_err(|e| format!("psql: {e}"))?;
+    if out.status.success() {
+        Ok(text(&out.stdout))
+    } else {
+        Err(text(&out.stderr))
+    }
+}
+
+/// A fresh database on the test server, dropped at the end; `None` (and why) without a server.
+struct Database {
+    admin: String,
+    name: String,
+}
+
+impl Database {
+    fn create(tag: &str) -> Option<Self> {
+        let admin = admin_url();
+        let name = format!("iip_cli_{tag}_{}", std::process::id());
+        match psql(&admin, &format!("DROP DATABASE IF EXISTS {name}"))
+            .and_then(|_| psql(&admin, &format!("CREATE DATABASE {name}")))
+        {
+            Ok(_) => Some(Self { admin, name }),
+            Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+                panic!("CI=true and PostgreSQL is not usable at {admin}: {e}")
+            }
+            Err(e) => {
+                eprintln!(
+                    "SKIPPED: PostgreSQL is not usable at {admin} ({}); start it or set IIP_TEST_POSTGRES",
+                    e.trim()
+                );
+                None
+            }
+        }
+    }
+
+    /// The database's URL through another port (the cuttable proxy) or the server's own.
+    fn url(&self, port: Option<u16>) -> String {
+        let (server, _) = self.admin.rsplit_once('/').unwrap_or((&self.admin, ""));
+        let server = match port {
+            Some(port) => {
+                let (host, _) = server.rsplit_once(':').unwrap_or((server, ""));
+                format!("{host}:{port}")
+            }
+            None => server.to_owned(),
+        };
+        format!("{server}/{}", self.name)
+    }
+}
+
+impl Drop for Database {
+    fn drop(&mut self) {
+        let _ = psql(
+            &self.admin,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+    }
+}
+
+/// A TCP relay to PostgreSQL that a test can cut (every connection closed, new ones refused,
+/// as when the network or the server goes away) and restore on the same port.
+struct Proxy {
+    port: u16,
+    cut: Arc<AtomicBool>,
+    open: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl Proxy {
+    fn start(target: SocketAddr) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind the proxy");
+        let port = listener.local_addr().expect("address").port();
+        let cut = Arc::new(AtomicBool::new(false));
+        let open: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
+        let (flag, streams) = (cut.clone(), open.clone());
+        std::thread::spawn(move || {
+            let mut listener = Some(listener);
+            loop {
+                if flag.load(Ordering::SeqCst) {
+                    listener = None;
+                    std::thread::sleep(Duration::from_millis(10));
+                    continue;
+                }
+                let Some(active) = listener.as_ref() else {
+                    listener = TcpListener::bind(("127.0.0.1", port)).ok();
+                    continue;
+                };
+                active.set_nonblocking(true).expect("nonblocking");
+                match active.accept() {
+                    Ok((client, _)) => {
+                        let Ok(server) = TcpStream::connect(target) else {
+                            continue;
+                        };
+                        client.set_nonblocking(false).expect("blocking");
+                        let mut kept = streams.lock().expect("lock");
+                        kept.push(client.try_clone().expect("clone"));
+                        kept.push(server.try_clone().expect("clone"));
+                        relay(client.try_clone().expect("clone"), server.try_clone().expect("clone"));
+                        relay(server, client);
+                    }
+                    Err(_) => std::thread::sleep(Duration::from_millis(5)),
+                }
+            }
+        });
+        Self { port, cut, open }
+    }
+
+    fn cut(&self) {
+        self.cut.store(true, Ordering::SeqCst);
+        for stream in self.open.lock().expect("lock").drain(..) {
+            let _ = stream.shutdown(std::net::Shutdown::Both);
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    fn restore(&self) {
+        self.cut.store(false, Ordering::SeqCst);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn relay(mut from: TcpStream, mut to: TcpStream) {
+    std::thread::spawn(move || {
+        let _ = std::io::copy(&mut from, &mut to);
+        let _ = to.shutdown(std::net::Shutdown::Both);
+    });
+}
+
+/// One JSON request with a bearer token: the status and the body.
+fn call(address: &str, method: &str, path: &str, token: &str, body: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(address).expect("connect");
+    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )
+    .expect("send");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("read");
+    let status = response
+        .split(' ')
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("no status in {response:?}"));
+    let body = response
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_owned())
+        .unwrap_or_default();
+    (status, body)
+}
+
+fn report(db: &str, key: &str) -> String {
+    let out = iip(&[
+        "report",
+        "--db",
+        db,
+        "--key-file",
+        key,
+        "--year",
+        "2024-25",
+        "--format",
+        "csv",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    text(&out.stdout)
+}
+
+#[test]
+fn postgres_serves_what_sqlite_serves_and_a_lost_connection_answers_503_without_a_partial_write() {
+    let Some(database) = Database::create("serve") else {
+        return;
+    };
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = |name: &str| dir.path().join(name).to_str().expect("utf-8").to_owned();
+    let (package, key, sqlite, pg) = (path("package"), path("master.key"), path("t.db"), database.url(None));
+    let generated = iip(&["generate", "--participants", "300", "--seed", "3", "--out", &package]);
+    assert!(generated.status.success(), "{}", text(&generated.stderr));
+    assert!(iip(&["keys", "init", "--key-file", &key]).status.success());
+
+    let migrated = iip(&["migrate", "--db", &pg]);
+    assert!(migrated.status.success(), "{}", text(&migrated.stderr));
+    assert!(
+        text(&migrated.stdout).contains("0001 init: applied"),
+        "{}",
+        text(&migrated.stdout)
+    );
+    for db in [&sqlite, &pg] {
+        let imported = iip(&["import", "--db", db, "--key-file", &key, &package]);
+        assert!(imported.status.success(), "{}", text(&imported.stderr));
+    }
+    let figures = report(&pg, &key);
+    assert!(figures.lines().count() > 10, "{figures}");
+    assert_eq!(figures, report(&sqlite, &key), "the same figures from both backends");
+    // Names never reach PostgreSQL in the clear.
+    let participants = std::fs::read_to_string(dir.path().join("package/participants.csv")).expect("participants");
+    let last_name = participants
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split(',').nth(4))
+        .expect("a last name");
+    let stored = psql(&pg, "SELECT string_agg(t::text, ' ') FROM participant_identity t").expect("rows");
+    assert!(
+        stored.len() > 100 && !stored.contains(last_name),
+        "{last_name} is stored in the clear"
+    );
+
+    let orgs = std::fs::read_to_string(dir.path().join("package/organizations.csv")).expect("organizations");
+    let org = orgs
+        .lines()
+        .find(|l| l.split(',').nth(3) == Some("local"))
+        .and_then(|l| l.split(',').next())
+        .expect("a local organization");
+    let added = iip(&[
+        "user",
+        "add",
+        "--db",
+        &pg,
+        "--key-file",
+        &key,
+        "--email",
+        "cw@example.org",
+        "--name",
+        "Case Worker",
+        "--org",
+        org,
+        "--role",
+        "case_worker",
+    ]);
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    let issued = iip(&[
+        "token",
+        "create",
+        "--db",
+        &pg,
+        "--key-file",
+        &key,
+        "--email",
+        "cw@example.org",
+        "--name",
+        "t",
+    ]);
+    assert!(issued.status.success(), "{}", text(&issued.stderr));
+    let token = text(&issued.stdout)
+        .lines()
+        .nth(1)
+        .expect("the token line")
+        .trim()
+        .to_owned();
+
+    let target: SocketAddr = "127.0.0.1:5432".parse().expect("address");
+    let proxy = Proxy::start(target);
+    let through_proxy = database.url(Some(proxy.port));
+    let mut server = Command::new(env!("CARGO_BIN_EXE_iip"))
+        .args([
+            "serve",
+            "--db",
+            &through_proxy,
+            "--key-file",
+            &key,
+            "--addr",
+            "127.0.0.1:0",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let mut first_line = String::new();
+    BufReader::new(server.stdout.take().expect("stdout"))
+        .read_line(&mut first_line)
+        .expect("read");
+    let address = first_line
+        .split("http://")
+        .nth(1)
+        .and_then(|rest| rest.split('/').next())
+        .unwrap_or_else(|| panic!("no address in {first_line:?}"))
+        .to_owned();
+
+    let (status, body) = call(
+        &address,
+        "POST",
+        "/api/participants",
+        &token,
+        r#"{"participant_id":"pg-1"}"#,
+    );
+    assert_eq!(status, 201, "{body}");
+    let activity = r#"{"date":"2025-01-15","program":"esl","hours":"2"}"#;
+    let (status, body) = call(&address, "POST", "/api/participants/pg-1/activities", &token, activity);
+    assert_eq!(status, 201, "{body}");
+
+    proxy.cut();
+    let (status, body) = call(&address, "POST", "/api/participants/pg-1/activities", &token, activity);
+    assert_eq!(status, 503, "a lost connection is an outage to retry: {body}");
+    assert!(body.contains("nothing was written"), "{body}");
+    let (status, _) = call(&address, "GET", "/api/participants/pg-1", &token, "");
+    assert_eq!(status, 503);
+
+    proxy.restore();
+    let (status, body) = call(&address, "GET", "/api/participants/pg-1", &token, "");
+    assert_eq!(status, 200, "the server recovers once PostgreSQL is back: {body}");
+    let sessions = psql(
+        &pg,
+        "SELECT sum(a.occurrences) FROM activity a JOIN participant p ON p.id = a.participant_row \
+         WHERE p.participant_id = 'pg-1'",
+    )
+    .expect("count");
+    assert_eq!(sessions.trim(), "1", "the refused write left nothing behind");
+    let (status, body) = call(&address, "POST", "/api/participants/pg-1/activities", &token, activity);
+    assert_eq!(status, 201, "{body}");
+    let _ = server.kill();
+    let _ = server.wait();
+}

@@ -1,0 +1,551 @@
+//! Case work on PostgreSQL: one organization's participants and their pathways. Every write is
+//! its own transaction that also bumps the store revision, and hands back the fact the
+//! metrics snapshot applies, so the dashboard counts it at once.
+
+use iip_domain::facts::{ActivityFact, AssessmentFact, MilestoneFact, ParticipantFact};
+use iip_domain::records::{Activity, Assessment, CountryCode, LanguageCode, MilestoneRecord, Participant, Zip};
+use iip_domain::{Date, Gender, Id, RaceEthnicity};
+use iip_store::{
+    ActivityEntry, AssessmentEntry, CaseStore, Consent, LinkedParticipant, MilestoneEntry, ParticipantRecord,
+    ParticipantSummary, Pathway, PathwayItem, PathwayKind, Recorded, Refused, SharedRecord, StoreError, StoreResult,
+    WriteResult,
+};
+use sqlx::{Postgres, Row, Transaction};
+
+use crate::{PgStore, backend, date, identity, participant_fact};
+
+async fn bump(tx: &mut Transaction<'static, Postgres>) -> StoreResult<i64> {
+    sqlx::query_scalar("UPDATE store_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision")
+        .fetch_one(&mut **tx)
+        .await
+        .map_err(backend)
+}
+
+async fn participant_row(
+    tx: &mut Transaction<'static, Postgres>,
+    org_id: &str,
+    participant_id: &str,
+) -> StoreResult<Option<i64>> {
+    sqlx::query_scalar("SELECT id FROM participant WHERE org_id = $1 AND participant_id = $2")
+        .bind(org_id)
+        .bind(participant_id)
+        .fetch_optional(&mut **tx)
+        .await
+        .map_err(backend)
+}
+
+fn corrupt(what: &str) -> impl Fn(iip_domain::InvalidValue) -> StoreError + '_ {
+    move |e| StoreError::Corrupt(format!("{what} {e}"))
+}
+
+impl CaseStore for PgStore {
+    async fn search_participants(&self, org_id: &str, query: &str, limit: u32) -> StoreResult<Vec<ParticipantSummary>> {
+        let query = query.trim();
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        let keys = self.keys.as_deref();
+        // Sealed names are found by their blind indexes: the whole query as a first or a last
+        // name, or its first word as the first name and the rest as the last.
+        let (mut whole_first, mut whole_last, mut split_first, mut split_last) = (None, None, None, None);
+        if !query.is_empty() {
+            whole_first = identity::search_index(keys, &mut conn, org_id, "first_name", query).await?;
+            whole_last = identity::search_index(keys, &mut conn, org_id, "last_name", query).await?;
+            if let Some((first, rest)) = query.split_once(char::is_whitespace) {
+                split_first = identity::search_index(keys, &mut conn, org_id, "first_name", first).await?;
+                split_last = identity::search_index(keys, &mut conn, org_id, "last_name", rest).await?;
+            }
+        }
+        let rows = sqlx::query(concat!(
+            "SELECT p.id, p.participant_id, p.primary_language, \
+             (SELECT MAX(a.date)::text FROM activity a WHERE a.org_id = p.org_id AND a.participant_row = p.id), ",
+            identity::identity_columns!(),
+            " FROM participant p LEFT JOIN participant_identity i ON i.org_id = p.org_id AND i.participant_row = p.id \
+             WHERE p.org_id = $1 AND ($2 = '' OR p.participant_id LIKE $3 || '%' ESCAPE '\\' \
+                OR strpos(lower(i.first_name), lower($2)) > 0 OR strpos(lower(i.last_name), lower($2)) > 0 \
+                OR strpos(lower(i.first_name || ' ' || i.last_name), lower($2)) > 0 \
+                OR i.first_name_index = $4 OR i.last_name_index = $5 \
+                OR (i.first_name_index = $6 AND i.last_name_index = $7)) \
+             ORDER BY p.participant_id COLLATE \"C\" LIMIT $8"
+        ))
+        .bind(org_id)
+        .bind(query)
+        .bind(query.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
+        .bind(whole_first)
+        .bind(whole_last)
+        .bind(split_first)
+        .bind(split_last)
+        .bind(i64::from(limit))
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(backend)?;
+        let mut found = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let identity = identity::read(keys, &mut conn, row, 4, row.get(0), org_id).await?;
+            let last: Option<String> = row.get(3);
+            found.push(ParticipantSummary {
+                participant_id: row.get(1),
+                first_name: identity.first_name,
+                last_name: identity.last_name,
+                primary_language: row.get(2),
+                last_activity: last.as_deref().map(date).transpose()?,
+            });
+        }
+        Ok(found)
+    }
+
+    async fn participant_record(&self, org_id: &str, participant_id: &str) -> StoreResult<Option<ParticipantRecord>> {
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        let row = sqlx::query(concat!(
+            "SELECT p.id, p.org_id, p.participant_id, p.person_key, p.gender, p.race_ethnicity, \
+             p.country_of_birth, p.primary_language, p.us_arrival_year, p.zip, p.barriers, ",
+            identity::identity_columns!(),
+            " FROM participant p LEFT JOIN participant_identity i ON i.org_id = p.org_id AND i.participant_row = p.id \
+             WHERE p.org_id = $1 AND p.participant_id = $2"
+        ))
+        .bind(org_id)
+        .bind(participant_id)
+        .fetch_optional(&mut *conn)
+        .await
+        .map_err(backend)?;
+        let Some(row) = row else { return Ok(None) };
+        let identity = identity::read(self.keys.as_deref(), &mut conn, &row, 11, row.get(0), org_id).await?;
+        let text = |i: usize| row.get::<Option<String>, _>(i);
+        let participant = Participant {
+            org_id: Id::parse(&row.get::<String, _>(1)).map_err(corrupt("org_id"))?,
+            participant_id: Id::parse(&row.get::<String, _>(2)).map_err(corrupt("participant_id"))?,
+            person_key: text(3)
+                .as_deref()
+                .map(Id::parse)
+                .transpose()
+                .map_err(corrupt("person_key"))?,
+            identity,
+            gender: text(4)
+                .as_deref()
+                .map(Gender::parse)
+                .transpose()
+                .map_err(corrupt("gender"))?,
+            race_ethnicity: text(5)
+                .as_deref()
+                .map(RaceEthnicity::parse)
+                .transpose()
+                .map_err(corrupt("race_ethnicity"))?,
+            country_of_birth: text(6)
+                .as_deref()
+                .map(CountryCode::parse)
+                .transpose()
+                .map_err(corrupt("country_of_birth"))?,
+            primary_language: text(7)
+                .as_deref()
+                .map(LanguageCode::parse)
+                .transpose()
+                .map_err(corrupt("primary_language"))?,
+            us_arrival_year: row.get(8),
+            zip: text(9).as_deref().map(Zip::parse).transpose().map_err(corrupt("zip"))?,
+            barriers: iip_store::codec::split_barriers(&row.get::<String, _>(10)).map_err(corrupt("barriers"))?,
+        };
+        Ok(Some(ParticipantRecord {
+            row: row.get(0),
+            participant,
+        }))
+    }
+
+    async fn create_participant(&self, p: &Participant) -> WriteResult<ParticipantFact> {
+        let mut tx = self.write().await?;
+        let org_known: Option<i32> = sqlx::query_scalar("SELECT 1 FROM organization WHERE org_id = $1")
+            .bind(p.org_id.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?;
+        if org_known.is_none() {
+            tx.rollback().await.map_err(backend)?;
+            return Ok(Err(Refused::Unknown));
+        }
+        let row: Option<i64> = sqlx::query_scalar(
+            "INSERT INTO participant (org_id, participant_id, person_key, gender, race_ethnicity, \
+             country_of_birth, primary_language, us_arrival_year, zip, barriers, birth_year) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (org_id, participant_id) DO NOTHING RETURNING id",
+        )
+        .bind(p.org_id.as_str())
+        .bind(p.participant_id.as_str())
+        .bind(p.person_key.as_ref().map(|k| k.as_str()))
+        .bind(p.gender.map(|g| g.as_str()))
+        .bind(p.race_ethnicity.map(|r| r.as_str()))
+        .bind(p.country_of_birth.as_ref().map(|c| c.as_str()))
+        .bind(p.primary_language.as_ref().map(|l| l.as_str()))
+        .bind(p.us_arrival_year)
+        .bind(p.zip.as_ref().map(|z| z.as_str()))
+        .bind(iip_store::codec::join_barriers(&p.barriers))
+        .bind(p.identity.date_of_birth.map(|d| d.year()))
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let Some(row) = row else {
+            tx.rollback().await.map_err(backend)?;
+            return Ok(Err(Refused::Duplicate));
+        };
+        identity::write(self.keys.as_deref(), &mut tx, row, p.org_id.as_str(), &p.identity).await?;
+        let fact = sqlx::query(
+            "SELECT id, org_id, participant_id, person_key, gender, race_ethnicity, country_of_birth, \
+             primary_language, us_arrival_year, birth_year, barriers FROM participant WHERE org_id = $1 AND id = $2",
+        )
+        .bind(p.org_id.as_str())
+        .bind(row)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let fact = participant_fact(&fact)?;
+        let revision = bump(&mut tx).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(Ok(Recorded {
+            revision,
+            fact: Some(fact),
+        }))
+    }
+
+    async fn record_activity(&self, a: &Activity) -> WriteResult<ActivityFact> {
+        let mut tx = self.write().await?;
+        let Some(row) = participant_row(&mut tx, a.org_id.as_str(), a.participant_id.as_str()).await? else {
+            tx.rollback().await.map_err(backend)?;
+            return Ok(Err(Refused::Unknown));
+        };
+        sqlx::query(
+            "INSERT INTO activity (org_id, participant_row, date, program, hours_centi, element) \
+             VALUES ($1, $2, $3::date, $4, $5, $6) \
+             ON CONFLICT (org_id, participant_row, date, program, hours_centi, element) \
+             DO UPDATE SET occurrences = activity.occurrences + 1",
+        )
+        .bind(a.org_id.as_str())
+        .bind(row)
+        .bind(a.date.to_string())
+        .bind(a.program.as_str())
+        .bind(i64::from(a.hours.hundredths()))
+        .bind(a.element.clone().unwrap_or_default())
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let revision = bump(&mut tx).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(Ok(Recorded {
+            revision,
+            fact: Some(ActivityFact {
+                participant_row: row,
+                day: a.date.day_number(),
+                program: a.program,
+                hundredths: a.hours.hundredths(),
+            }),
+        }))
+    }
+
+    async fn record_milestone(&self, m: &MilestoneRecord) -> WriteResult<MilestoneFact> {
+        let mut tx = self.write().await?;
+        let Some(row) = participant_row(&mut tx, m.org_id.as_str(), m.participant_id.as_str()).await? else {
+            tx.rollback().await.map_err(backend)?;
+            return Ok(Err(Refused::Unknown));
+        };
+        let inserted = sqlx::query(
+            "INSERT INTO milestone (org_id, participant_row, date, milestone, element) VALUES ($1, $2, $3::date, $4, $5) \
+             ON CONFLICT (org_id, participant_row, milestone, date) DO NOTHING",
+        )
+        .bind(m.org_id.as_str())
+        .bind(row)
+        .bind(m.date.to_string())
+        .bind(&m.milestone)
+        .bind(&m.element)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        if inserted.rows_affected() == 0 {
+            tx.rollback().await.map_err(backend)?;
+            return Ok(Err(Refused::Duplicate));
+        }
+        let revision = bump(&mut tx).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(Ok(Recorded {
+            revision,
+            fact: Some(MilestoneFact {
+                participant_row: row,
+                day: m.date.day_number(),
+                milestone: m.milestone.clone(),
+            }),
+        }))
+    }
+
+    async fn record_assessment(&self, s: &Assessment) -> WriteResult<AssessmentFact> {
+        let mut tx = self.write().await?;
+        let Some(row) = participant_row(&mut tx, s.org_id.as_str(), s.participant_id.as_str()).await? else {
+            tx.rollback().await.map_err(backend)?;
+            return Ok(Err(Refused::Unknown));
+        };
+        let replaced: Option<i32> =
+            sqlx::query_scalar(
+                "SELECT 1 FROM assessment WHERE org_id = $1 AND participant_row = $2 AND date = $3::date AND instrument = $4",
+            )
+            .bind(s.org_id.as_str())
+            .bind(row)
+                .bind(s.date.to_string())
+                .bind(s.instrument.as_str())
+                .fetch_optional(&mut *tx)
+                .await
+                .map_err(backend)?;
+        sqlx::query(
+            "INSERT INTO assessment (org_id, participant_row, date, instrument, score) VALUES ($1, $2, $3::date, $4, $5) \
+             ON CONFLICT (org_id, participant_row, date, instrument) DO UPDATE SET score = excluded.score",
+        )
+        .bind(s.org_id.as_str())
+        .bind(row)
+        .bind(s.date.to_string())
+        .bind(s.instrument.as_str())
+        .bind(s.score)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?;
+        let revision = bump(&mut tx).await?;
+        tx.commit().await.map_err(backend)?;
+        Ok(Ok(Recorded {
+            revision,
+            // A replaced score is not a new fact: readers rebuild.
+            fact: replaced.is_none().then(|| AssessmentFact {
+                participant_row: row,
+                day: s.date.day_number(),
+                instrument: s.instrument.as_str().to_owned(),
+                score: s.score,
+            }),
+        }))
+    }
+
+    async fn pathway(&self, participant_row: i64) -> StoreResult<Pathway> {
+        let mut pathway = Pathway::default();
+        for row in sqlx::query(
+            "SELECT date::text, program, hours_centi, element, occurrences FROM activity WHERE participant_row = $1 \
+             ORDER BY date, id",
+        )
+        .bind(participant_row)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        {
+            let element: String = row.get(3);
+            let entry = ActivityEntry {
+                date: date(&row.get::<String, _>(0))?,
+                program: row.get(1),
+                hundredths: u32::try_from(row.get::<i64, _>(2)).map_err(|_| StoreError::Corrupt("hours".into()))?,
+                element: (!element.is_empty()).then_some(element),
+            };
+            for _ in 0..row.get::<i64, _>(4).clamp(1, 1000) {
+                pathway.activities.push(entry.clone());
+            }
+        }
+        for row in sqlx::query(
+            "SELECT date::text, milestone, element FROM milestone WHERE participant_row = $1 ORDER BY date, id",
+        )
+        .bind(participant_row)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        {
+            pathway.milestones.push(MilestoneEntry {
+                date: date(&row.get::<String, _>(0))?,
+                milestone: row.get(1),
+                element: row.get(2),
+            });
+        }
+        for row in sqlx::query(
+            "SELECT date::text, instrument, score FROM assessment WHERE participant_row = $1 ORDER BY date, instrument",
+        )
+        .bind(participant_row)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        {
+            pathway.assessments.push(AssessmentEntry {
+                date: date(&row.get::<String, _>(0))?,
+                instrument: row.get(1),
+                score: row.get(2),
+            });
+        }
+        for row in sqlx::query(
+            "SELECT id, kind, element, description, target_date::text, created_on::text FROM pathway_item \
+             WHERE participant_row = $1 ORDER BY element, kind, id",
+        )
+        .bind(participant_row)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
+        {
+            let target: Option<String> = row.get(4);
+            pathway.items.push(PathwayItem {
+                id: row.get(0),
+                kind: if row.get::<String, _>(1) == "goal" {
+                    PathwayKind::Goal
+                } else {
+                    PathwayKind::Need
+                },
+                element: row.get(2),
+                description: row.get(3),
+                target_date: target.as_deref().map(date).transpose()?,
+                created_on: date(&row.get::<String, _>(5))?,
+            });
+        }
+        Ok(pathway)
+    }
+
+    async fn create_self_assessment_link(
+        &self,
+        participant_row: i64,
+        token_hash: &[u8],
+        now: i64,
+        expires_at: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO self_assessment_link (token_hash, participant_row, created_at, expires_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(token_hash)
+        .bind(participant_row)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(())
+    }
+
+    async fn self_assessment_link(&self, token_hash: &[u8], now: i64) -> StoreResult<Option<LinkedParticipant>> {
+        let row = sqlx::query(
+            "SELECT p.org_id, p.participant_id FROM self_assessment_link l JOIN participant p ON p.id = l.participant_row \
+             WHERE l.token_hash = $1 AND l.used_at IS NULL AND l.expires_at > $2",
+        )
+        .bind(token_hash)
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(row.map(|r| LinkedParticipant {
+            org_id: r.get(0),
+            participant_id: r.get(1),
+        }))
+    }
+
+    async fn use_self_assessment_link(&self, token_hash: &[u8], now: i64) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE self_assessment_link SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1",
+        )
+        .bind(now)
+        .bind(token_hash)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn record_consent(
+        &self,
+        participant_row: i64,
+        partner_org_id: &str,
+        purpose: &str,
+        valid_from: Date,
+        valid_to: Option<Date>,
+        recorded_by: i64,
+    ) -> StoreResult<i64> {
+        sqlx::query_scalar(
+            "INSERT INTO consent (participant_row, partner_org_id, purpose, valid_from, valid_to, recorded_by, recorded_at) \
+             VALUES ($1, $2, $3, $4::date, $5::date, $6, extract(epoch FROM now())::bigint) RETURNING id",
+        )
+        .bind(participant_row)
+        .bind(partner_org_id)
+        .bind(purpose)
+        .bind(valid_from.to_string())
+        .bind(valid_to.map(|d| d.to_string()))
+        .bind(recorded_by)
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend)
+    }
+
+    async fn revoke_consent(&self, participant_row: i64, consent_id: i64) -> StoreResult<bool> {
+        let done = sqlx::query(
+            "UPDATE consent SET revoked_at = extract(epoch FROM now())::bigint \
+             WHERE id = $1 AND participant_row = $2 AND revoked_at IS NULL",
+        )
+        .bind(consent_id)
+        .bind(participant_row)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn consents(&self, participant_row: i64) -> StoreResult<Vec<Consent>> {
+        let rows = sqlx::query(
+            "SELECT id, partner_org_id, purpose, valid_from::text, valid_to::text, revoked_at IS NOT NULL FROM consent \
+             WHERE participant_row = $1 ORDER BY id",
+        )
+        .bind(participant_row)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                let to: Option<String> = r.get(4);
+                Ok(Consent {
+                    id: r.get(0),
+                    partner_org_id: r.get(1),
+                    purpose: r.get(2),
+                    valid_from: date(&r.get::<String, _>(3))?,
+                    valid_to: to.as_deref().map(date).transpose()?,
+                    revoked: r.get(5),
+                })
+            })
+            .collect()
+    }
+
+    async fn shared_with(&self, partner_org_id: &str, day: Date) -> StoreResult<Vec<SharedRecord>> {
+        let day = day.to_string();
+        let rows = sqlx::query(
+            "SELECT p.org_id, p.participant_id, c.id, c.purpose, c.valid_to::text FROM consent c \
+             JOIN participant p ON p.id = c.participant_row \
+             WHERE c.partner_org_id = $1 AND c.revoked_at IS NULL AND c.valid_from <= $2::date \
+               AND (c.valid_to IS NULL OR $2::date <= c.valid_to) \
+             ORDER BY p.org_id COLLATE \"C\", p.participant_id COLLATE \"C\", c.id",
+        )
+        .bind(partner_org_id)
+        .bind(day)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        rows.iter()
+            .map(|r| {
+                let to: Option<String> = r.get(4);
+                Ok(SharedRecord {
+                    owner_org_id: r.get(0),
+                    participant_id: r.get(1),
+                    consent_id: r.get(2),
+                    purpose: r.get(3),
+                    valid_to: to.as_deref().map(date).transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    async fn add_pathway_item(
+        &self,
+        participant_row: i64,
+        kind: PathwayKind,
+        element: &str,
+        description: &str,
+        target_date: Option<Date>,
+        today: Date,
+    ) -> StoreResult<i64> {
+        sqlx::query_scalar(
+            "INSERT INTO pathway_item (participant_row, kind, element, description, target_date, created_on) \
+             VALUES ($1, $2, $3, $4, $5::date, $6::date) RETURNING id",
+        )
+        .bind(participant_row)
+        .bind(kind.as_str())
+        .bind(element)
+        .bind(description)
+        .bind(target_date.map(|d| d.to_string()))
+        .bind(today.to_string())
+        .fetch_one(&self.pool)
+        .await
+        .map_err(backend)
+    }
+}

@@ -59,6 +59,8 @@ enum Command {
     Backup(commands::backup::BackupArgs),
     /// Restore a backup into a new store file (never over an existing one).
     Restore(commands::backup::RestoreArgs),
+    /// Check a store: its integrity (SQLite integrity_check, PostgreSQL amcheck) and the audit chain.
+    Check(StoreArgs),
     /// Bring a store's schema up to this version (start-up does it too) and list the migrations.
     Migrate(StoreArgs),
     /// Keys for identities encrypted at rest: create the master key, seal a store.
@@ -107,6 +109,7 @@ fn main() -> ExitCode {
             Command::Backup(args) => commands::backup::backup(args).await,
             Command::Restore(args) => commands::backup::restore(args).await,
             Command::Migrate(args) => commands::migrate::run(args).await,
+            Command::Check(args) => commands::check::run(args).await,
             Command::Encode(args) => commands::linkage::encode(args),
             Command::Link(args) => commands::linkage::link(args),
             Command::Forget(command) => commands::forget::run(command).await,

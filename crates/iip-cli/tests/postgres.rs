@@ -3,83 +3,13 @@
 //! nothing. The server comes from IIP_TEST_POSTGRES (default
 //! postgres://postgres@127.0.0.1:5432/test); without one the test says it was skipped.
 
-use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 mod support;
-use support::{iip, text};
-
-const DEFAULT_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
-
-fn admin_url() -> String {
-    std::env::var("IIP_TEST_POSTGRES").unwrap_or_else(|_| DEFAULT_URL.to_owned())
-}
-
-fn psql(url: &str, sql: &str) -> Result<String, String> {
-    let out = Command::new("psql")
-        .args([url, "-qAtc", sql])
-        .output()
-        .map_err(|e| format!("psql: {e}"))?;
-    if out.status.success() {
-        Ok(text(&out.stdout))
-    } else {
-        Err(text(&out.stderr))
-    }
-}
-
-/// A fresh database on the test server, dropped at the end; `None` (and why) without a server.
-struct Database {
-    admin: String,
-    name: String,
-}
-
-impl Database {
-    fn create(tag: &str) -> Option<Self> {
-        let admin = admin_url();
-        let name = format!("iip_cli_{tag}_{}", std::process::id());
-        match psql(&admin, &format!("DROP DATABASE IF EXISTS {name}"))
-            .and_then(|_| psql(&admin, &format!("CREATE DATABASE {name}")))
-        {
-            Ok(_) => Some(Self { admin, name }),
-            Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
-                panic!("CI=true and PostgreSQL is not usable at {admin}: {e}")
-            }
-            Err(e) => {
-                eprintln!(
-                    "SKIPPED: PostgreSQL is not usable at {admin} ({}); start it or set IIP_TEST_POSTGRES",
-                    e.trim()
-                );
-                None
-            }
-        }
-    }
-
-    /// The database's URL through another port (the cuttable proxy) or the server's own.
-    fn url(&self, port: Option<u16>) -> String {
-        let (server, _) = self.admin.rsplit_once('/').unwrap_or((&self.admin, ""));
-        let server = match port {
-            Some(port) => {
-                let (host, _) = server.rsplit_once(':').unwrap_or((server, ""));
-                format!("{host}:{port}")
-            }
-            None => server.to_owned(),
-        };
-        format!("{server}/{}", self.name)
-    }
-}
-
-impl Drop for Database {
-    fn drop(&mut self) {
-        let _ = psql(
-            &self.admin,
-            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
-        );
-    }
-}
+use support::{Database, iip, psql, text};
 
 /// A TCP relay to PostgreSQL that a test can cut (every connection closed, new ones refused,
 /// as when the network or the server goes away) and restore on the same port.
@@ -151,27 +81,8 @@ fn relay(mut from: TcpStream, mut to: TcpStream) {
 
 /// One JSON request with a bearer token: the status and the body.
 fn call(address: &str, method: &str, path: &str, token: &str, body: &str) -> (u16, String) {
-    let mut stream = TcpStream::connect(address).expect("connect");
-    stream.set_read_timeout(Some(Duration::from_secs(30))).expect("timeout");
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\
-         Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .expect("send");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read");
-    let status = response
-        .split(' ')
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| panic!("no status in {response:?}"));
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
+    let answer = iip_harness::http::call(address, method, path, Some(token), body).expect("an answer");
+    (answer.status, answer.body)
 }
 
 fn report(db: &str, key: &str) -> String {
@@ -275,30 +186,12 @@ fn postgres_serves_what_sqlite_serves_and_a_lost_connection_answers_503_without_
     let target: SocketAddr = "127.0.0.1:5432".parse().expect("address");
     let proxy = Proxy::start(target);
     let through_proxy = database.url(Some(proxy.port));
-    let mut server = Command::new(env!("CARGO_BIN_EXE_iip"))
-        .args([
-            "serve",
-            "--db",
-            &through_proxy,
-            "--key-file",
-            &key,
-            "--addr",
-            "127.0.0.1:0",
-        ])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let mut first_line = String::new();
-    BufReader::new(server.stdout.take().expect("stdout"))
-        .read_line(&mut first_line)
-        .expect("read");
-    let address = first_line
-        .split("http://")
-        .nth(1)
-        .and_then(|rest| rest.split('/').next())
-        .unwrap_or_else(|| panic!("no address in {first_line:?}"))
-        .to_owned();
+    let server = iip_harness::server::Server::start(
+        std::path::Path::new(env!("CARGO_BIN_EXE_iip")),
+        &["--db", &through_proxy, "--key-file", &key],
+    )
+    .expect("the server starts");
+    let address = server.address.clone();
 
     let (status, body) = call(
         &address,
@@ -331,6 +224,5 @@ fn postgres_serves_what_sqlite_serves_and_a_lost_connection_answers_503_without_
     assert_eq!(sessions.trim(), "1", "the refused write left nothing behind");
     let (status, body) = call(&address, "POST", "/api/participants/pg-1/activities", &token, activity);
     assert_eq!(status, 201, "{body}");
-    let _ = server.kill();
-    let _ = server.wait();
+    server.kill9();
 }

@@ -5,6 +5,7 @@
 //! through a [`iip_store::ImportSession`] that commits only when the package is clean (or,
 //! when the user asks to skip invalid rows, writes each rejected row out with its reason).
 
+pub mod check;
 pub mod import;
 pub mod issue;
 pub mod parse;
@@ -12,5 +13,6 @@ mod reader;
 mod rejected;
 pub mod spec;
 
+pub use check::check_file;
 pub use import::{ImportError, ImportObserver, ImportOptions, ImportSummary, import_package};
 pub use issue::Issue;

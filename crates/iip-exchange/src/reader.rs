@@ -1,7 +1,7 @@
 //! Streaming reader for one CSV file of a package: header checks, then one row at a time.
 
 use std::fs::File;
-use std::io::BufReader;
+use std::io::{BufReader, Read};
 use std::path::Path;
 
 use csv::{ByteRecord, StringRecord};
@@ -11,7 +11,7 @@ use crate::spec::FileSpec;
 
 pub struct Table {
     pub spec: &'static FileSpec,
-    reader: csv::Reader<BufReader<File>>,
+    reader: csv::Reader<BufReader<Box<dyn Read + Send>>>,
     /// The header as written in the file (BOM removed), for rejected-row output.
     pub header: StringRecord,
     /// For each spec column, its position in the file's records.
@@ -40,10 +40,15 @@ impl Table {
     /// Opens the file and checks its header; header problems come back as issues on line 1.
     pub fn open(path: &Path, spec: &'static FileSpec) -> Result<Self, Vec<Issue>> {
         let file = File::open(path).map_err(|e| vec![Issue::file(spec.name, format!("cannot open: {e}"))])?;
+        Self::from_reader(Box::new(file), spec)
+    }
+
+    /// The same from any byte source (a file, bytes in memory, an upload).
+    pub fn from_reader(input: Box<dyn Read + Send>, spec: &'static FileSpec) -> Result<Self, Vec<Issue>> {
         let mut reader = csv::ReaderBuilder::new()
             .flexible(true)
             .has_headers(false)
-            .from_reader(BufReader::with_capacity(1 << 16, file));
+            .from_reader(BufReader::with_capacity(1 << 16, input));
         let mut first = ByteRecord::new();
         let has_header = reader
             .read_byte_record(&mut first)

@@ -425,6 +425,42 @@ impl Store for PgStore {
         Ok(digest.finish())
     }
 
+    /// Every B-tree index of the schema checked with `amcheck` (`bt_index_check`: each page's
+    /// order and structure) and every table read through; without the extension (it needs a
+    /// superuser to create), the tables only.
+    async fn integrity_check(&self) -> StoreResult<Result<(), String>> {
+        let amcheck = sqlx::query("CREATE EXTENSION IF NOT EXISTS amcheck")
+            .execute(&self.pool)
+            .await
+            .is_ok();
+        if amcheck {
+            let checked = sqlx::query(
+                "SELECT bt_index_check(c.oid) FROM pg_class c JOIN pg_am am ON am.oid = c.relam \
+                 WHERE c.relkind = 'i' AND am.amname = 'btree' AND c.relnamespace = 'public'::regnamespace",
+            )
+            .execute(&self.pool)
+            .await;
+            if let Err(e) = checked {
+                return Ok(Err(e.to_string()));
+            }
+        }
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT relname::text FROM pg_class WHERE relkind = 'r' AND relnamespace = 'public'::regnamespace",
+        )
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?;
+        for table in tables {
+            let read = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT count(*) FROM \"{table}\"")))
+                .execute(&self.pool)
+                .await;
+            if let Err(e) = read {
+                return Ok(Err(format!("{table}: {e}")));
+            }
+        }
+        Ok(Ok(()))
+    }
+
     async fn close(&self) {
         self.pool.close().await;
     }

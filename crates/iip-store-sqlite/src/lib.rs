@@ -79,15 +79,6 @@ impl SqliteStore {
         Ok(())
     }
 
-    /// `PRAGMA integrity_check`: `Ok(())` when the file is sound, else what SQLite found.
-    pub async fn integrity_check(&self) -> StoreResult<Result<(), String>> {
-        let rows: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?;
-        Ok(if rows == ["ok"] { Ok(()) } else { Err(rows.join("; ")) })
-    }
-
     /// Opens (creating if needed) the database file and brings its schema up to date.
     pub async fn open(path: &Path) -> StoreResult<Self> {
         let options = SqliteConnectOptions::new()
@@ -457,6 +448,15 @@ impl Store for SqliteStore {
             digest.section(rows);
         }
         Ok(digest.finish())
+    }
+
+    /// `PRAGMA integrity_check`: `Ok(())` when the file is sound, else what SQLite found.
+    async fn integrity_check(&self) -> StoreResult<Result<(), String>> {
+        let rows: Vec<String> = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend)?;
+        Ok(if rows == ["ok"] { Ok(()) } else { Err(rows.join("; ")) })
     }
 
     async fn close(&self) {

@@ -72,6 +72,10 @@ pub trait Store: AccountStore + CaseStore + AuditStore + IdentityStore + Clone +
     /// A digest of every stored fact (not bookkeeping): equal digests mean equal data.
     fn content_digest(&self) -> impl Future<Output = StoreResult<String>> + Send;
 
+    /// The backend's own check of its files and indexes: `Ok(Ok(()))` when sound, else what
+    /// it found.
+    fn integrity_check(&self) -> impl Future<Output = StoreResult<Result<(), String>>> + Send;
+
     /// Closes the store's connections (waits for those in use).
     fn close(&self) -> impl Future<Output = ()> + Send;
 }

@@ -14,7 +14,12 @@ fn record_schema(file: &spec::FileSpec, server_keys: &[&str]) -> Value {
     let properties: Map<String, Value> = columns
         .iter()
         .map(|c| {
-            let mut schema = json!({ "type": ["string", "number", "null"] });
+            // A required field must be there and not empty; an optional one may be null (absent).
+            let mut schema = if c.required {
+                json!({ "type": ["string", "number"], "minLength": 1 })
+            } else {
+                json!({ "type": ["string", "number", "null"] })
+            };
             if c.identifying {
                 schema["description"] = json!("Identifying: stored apart, never logged or shown in aggregates.");
             }
@@ -37,6 +42,9 @@ fn error_responses() -> Value {
         "401": { "description": "Not signed in", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
         "403": { "description": "Not allowed for this account", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
         "404": { "description": "Not found (or not in your organization)", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
+        "413": { "description": "The body is larger than the server accepts" },
+        "415": { "description": "The body is not JSON (Content-Type: application/json)", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
+        "503": { "description": "The store is unavailable for now; nothing was written (Retry-After)", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
     })
 }
 
@@ -61,6 +69,13 @@ fn json_response(description: &str, schema: Value) -> Value {
 pub fn spec_document() -> Value {
     let participant_id = json!({ "name": "participant_id", "in": "path", "required": true, "schema": { "type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$" } });
     let query = |name: &str, description: &str| json!({ "name": name, "in": "query", "required": false, "schema": { "type": "string" }, "description": description });
+    let dimension = iip_metrics::Dimension::ALL
+        .iter()
+        .map(|d| d.as_str())
+        .collect::<Vec<_>>()
+        .join("|");
+    let year = json!({ "name": "year", "in": "query", "required": false, "schema": { "type": "string", "pattern": "^([0-9]{4}-[0-9]{2})?$" }, "description": "Program year, e.g. 2024-25; empty: the latest" });
+    let by = json!({ "name": "by", "in": "query", "required": false, "schema": { "type": "string", "pattern": format!("^(({dimension})(,({dimension}))?)?$") }, "description": "Up to two comma-separated breakdowns; empty: none" });
     let invalid = json_response(
         "The record breaks a rule; every field is named",
         json!({ "$ref": "#/components/schemas/FieldErrors" }),
@@ -77,12 +92,12 @@ pub fn spec_document() -> Value {
         "paths": {
             "/api/metrics": { "get": {
                 "summary": "Suppressed metrics for a program year, every scope in view or one",
-                "parameters": [ query("year", "Program year, e.g. 2024-25"), query("scope", "An organization or roll-up (sector:…, level:…)"), query("metric", "Comma-separated metric ids; the core set when omitted"), query("by", "Up to two comma-separated breakdowns") ],
+                "parameters": [ year.clone(), query("scope", "An organization or roll-up (sector:…, level:…)"), query("metric", "Comma-separated metric ids; the core set when omitted"), by ],
                 "responses": with_errors(json!({ "200": json_response("The report", json!({ "$ref": "#/components/schemas/Report" })) })),
             } },
             "/api/funding": { "get": {
                 "summary": "The funding simulator's allocations (state-wide roles)",
-                "parameters": [ query("year", "Program year"), { "name": "w0", "in": "query", "required": false, "schema": { "type": "number", "minimum": 0, "maximum": 1000 }, "description": "Weight of indicator 0 (w1, w2, … likewise)" } ],
+                "parameters": [ year, { "name": "w0", "in": "query", "required": false, "schema": { "type": "number", "minimum": 0, "maximum": 1000 }, "description": "Weight of indicator 0 (w1, w2, … likewise)" } ],
                 "responses": with_errors(json!({ "200": json_response("Allocations in cents", json!({ "type": "object" })) })),
             } },
             "/api/participants": {
@@ -102,7 +117,7 @@ pub fn spec_document() -> Value {
             },
             "/api/participants/search": { "post": {
                 "summary": "Search your organization's participants by id prefix or name (POST: a name never goes in a URL)",
-                "requestBody": json_body(json!({ "type": "object", "properties": { "q": { "type": "string", "maxLength": 100 } }, "additionalProperties": false })),
+                "requestBody": json_body(json!({ "type": "object", "properties": { "q": { "type": ["string", "null"], "maxLength": 100, "description": "Empty or null: the first 200" } }, "additionalProperties": false })),
                 "responses": with_errors(json!({ "200": json_response("Participants", json!({ "$ref": "#/components/schemas/ParticipantList" })), "422": json_response("Bad search", json!({ "$ref": "#/components/schemas/Error" })) })),
             } },
             "/api/participants/{participant_id}": { "get": {
@@ -141,7 +156,7 @@ pub fn spec_document() -> Value {
             },
             "schemas": {
                 "Error": { "type": "object", "properties": { "error": { "type": "string" } }, "required": ["error"] },
-                "FieldErrors": { "type": "object", "properties": { "error": { "type": "string" }, "fields": { "type": "object", "additionalProperties": { "type": "string" } } }, "required": ["error", "fields"] },
+                "FieldErrors": { "type": "object", "properties": { "error": { "type": "string" }, "fields": { "type": "object", "additionalProperties": { "type": "string" }, "description": "Each refused field and why (absent when the body is not an object)" } }, "required": ["error"] },
                 "Recorded": { "type": "object", "properties": { "recorded": { "type": "string" } }, "required": ["recorded"] },
                 "ParticipantList": { "type": "object", "properties": { "participants": { "type": "array", "items": { "type": "object", "properties": {
                     "participant_id": { "type": "string" }, "first_name": { "type": ["string", "null"] }, "last_name": { "type": ["string", "null"] },

@@ -2,6 +2,7 @@ pub mod audit;
 pub mod backup;
 pub mod bench_engine;
 pub mod bench_linkage;
+pub mod check;
 pub mod demo;
 pub mod forget;
 pub mod funding;

@@ -1,0 +1,9 @@
+//! Arbitrary text as a funding formula.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let _ = iip_funding::Formula::parse(text, "fuzz.toml");
+});

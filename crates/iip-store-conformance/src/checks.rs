@@ -758,3 +758,52 @@ pub async fn forgetting_removes_identities_and_keeps_counts<B: Backend>(backend:
         "others keep theirs"
     );
 }
+
+pub async fn refusals_among_concurrent_writes_leave_the_others_whole<B: Backend>(backend: &B) {
+    let (store, _dir) = imported(backend, None).await;
+    let mut tasks = Vec::new();
+    for n in 0..60u32 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let on = day(2025, 2, 1 + (n % 20) as u8);
+            match n % 3 {
+                // A milestone on 20 distinct dates, each sent three times: one lands, two are duplicates.
+                0 | 1 => {
+                    let milestone = MilestoneRecord {
+                        org_id: id("school"),
+                        participant_id: id("p1"),
+                        date: on,
+                        milestone: "civic.volunteered".into(),
+                        element: "civic".into(),
+                    };
+                    store.record_milestone(&milestone).await.expect("write").is_ok()
+                }
+                // Unknown participants are refused.
+                _ => store
+                    .record_activity(&activity("school", "nobody", on, 100))
+                    .await
+                    .expect("write")
+                    .is_ok(),
+            }
+        }));
+    }
+    let mut recorded = 0;
+    for task in tasks {
+        recorded += usize::from(task.await.expect("task"));
+    }
+    let row = store
+        .participant_record("school", "p1")
+        .await
+        .expect("record")
+        .expect("found")
+        .row;
+    let milestones = store.pathway(row).await.expect("pathway").milestones;
+    let volunteered = milestones.iter().filter(|m| m.milestone == "civic.volunteered").count();
+    assert_eq!(volunteered, 20, "one per date");
+    assert_eq!(recorded, 20, "every other write was refused");
+    assert_eq!(
+        Facts::of(&store).await.activities.len(),
+        3,
+        "no activity for an unknown participant"
+    );
+}

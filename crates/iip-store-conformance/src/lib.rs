@@ -193,7 +193,8 @@ macro_rules! conformance_tests {
             concurrent_audit_appends_form_one_chain,
             sealed_identities_leave_nothing_readable,
             concurrent_case_writes_all_land,
-            forgetting_removes_identities_and_keeps_counts
+            forgetting_removes_identities_and_keeps_counts,
+            refusals_among_concurrent_writes_leave_the_others_whole
         );
     };
     (@each $fresh:path; $($check:ident),+) => {

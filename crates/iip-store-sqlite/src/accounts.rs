@@ -101,7 +101,7 @@ impl AccountStore for SqliteStore {
         .bind(csrf)
         .bind(now)
         .bind(now)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(backend)?;
         Ok(())
@@ -130,7 +130,7 @@ impl AccountStore for SqliteStore {
             sqlx::query("UPDATE user_session SET last_seen_at = ? WHERE token_hash = ?")
                 .bind(now)
                 .bind(token_hash)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await
                 .map_err(backend)?;
         }
@@ -143,7 +143,7 @@ impl AccountStore for SqliteStore {
     async fn delete_session(&self, token_hash: &[u8]) -> StoreResult<()> {
         sqlx::query("DELETE FROM user_session WHERE token_hash = ?")
             .bind(token_hash)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(backend)?;
         Ok(())
@@ -152,7 +152,7 @@ impl AccountStore for SqliteStore {
     async fn delete_user_sessions(&self, user_id: i64) -> StoreResult<()> {
         sqlx::query("DELETE FROM user_session WHERE user_id = ?")
             .bind(user_id)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(backend)?;
         Ok(())
@@ -164,7 +164,7 @@ impl AccountStore for SqliteStore {
             .bind(user_id)
             .bind(name)
             .bind(now)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(backend)?;
         Ok(())
@@ -187,7 +187,7 @@ impl AccountStore for SqliteStore {
             sqlx::query("UPDATE api_token SET last_used_at = ? WHERE token_hash = ?")
                 .bind(now)
                 .bind(token_hash)
-                .execute(&self.pool)
+                .execute(&self.writer)
                 .await
                 .map_err(backend)?;
         }
@@ -198,7 +198,7 @@ impl AccountStore for SqliteStore {
         let done = sqlx::query("UPDATE api_token SET revoked = 1 WHERE user_id = ? AND name = ? AND revoked = 0")
             .bind(user_id)
             .bind(name)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(backend)?;
         Ok(done.rows_affected())
@@ -235,7 +235,7 @@ impl AccountStore for SqliteStore {
             .bind(user_id)
             .bind(now)
             .bind(expires_at)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(backend)?;
         Ok(())
@@ -262,7 +262,7 @@ impl AccountStore for SqliteStore {
         )
         .bind(now)
         .bind(token_hash)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(backend)?;
         Ok(done.rows_affected() == 1)

@@ -5,31 +5,23 @@
 use iip_domain::facts::{ActivityFact, AssessmentFact, MilestoneFact, ParticipantFact};
 use iip_domain::records::{Activity, Assessment, CountryCode, LanguageCode, MilestoneRecord, Participant, Zip};
 use iip_domain::{Date, Gender, Id, RaceEthnicity};
+use iip_store::sealing::Keys;
 use iip_store::{
     ActivityEntry, AssessmentEntry, CaseStore, Consent, LinkedParticipant, MilestoneEntry, ParticipantRecord,
     ParticipantSummary, Pathway, PathwayItem, PathwayKind, Recorded, Refused, SharedRecord, StoreError, StoreResult,
     WriteResult,
 };
-use sqlx::{Row, Sqlite, Transaction};
+use sqlx::{Row, SqliteConnection};
+
+use crate::batch::{Job, Reply};
 
 use crate::{SqliteStore, backend, identity, join_barriers, participant_fact};
 
-async fn bump(tx: &mut Transaction<'static, Sqlite>) -> StoreResult<i64> {
-    sqlx::query_scalar("UPDATE store_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision")
-        .fetch_one(&mut **tx)
-        .await
-        .map_err(backend)
-}
-
-async fn participant_row(
-    tx: &mut Transaction<'static, Sqlite>,
-    org_id: &str,
-    participant_id: &str,
-) -> StoreResult<Option<i64>> {
+async fn participant_row(tx: &mut SqliteConnection, org_id: &str, participant_id: &str) -> StoreResult<Option<i64>> {
     sqlx::query_scalar("SELECT id FROM participant WHERE org_id = ? AND participant_id = ?")
         .bind(org_id)
         .bind(participant_id)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(backend)
 }
@@ -153,159 +145,20 @@ impl CaseStore for SqliteStore {
     }
 
     async fn create_participant(&self, p: &Participant) -> WriteResult<ParticipantFact> {
-        let mut tx = self.write().await?;
-        let org_known: Option<i64> = sqlx::query_scalar("SELECT 1 FROM organization WHERE org_id = ?")
-            .bind(p.org_id.as_str())
-            .fetch_optional(&mut *tx)
+        self.batch(|done| Job::Participant(Box::new(p.clone()), Reply::new(done)))
             .await
-            .map_err(backend)?;
-        if org_known.is_none() {
-            tx.rollback().await.map_err(backend)?;
-            return Ok(Err(Refused::Unknown));
-        }
-        let row: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO participant (org_id, participant_id, person_key, gender, race_ethnicity, \
-             country_of_birth, primary_language, us_arrival_year, zip, barriers, birth_year) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, participant_id) DO NOTHING RETURNING id",
-        )
-        .bind(p.org_id.as_str())
-        .bind(p.participant_id.as_str())
-        .bind(p.person_key.as_ref().map(|k| k.as_str()))
-        .bind(p.gender.map(|g| g.as_str()))
-        .bind(p.race_ethnicity.map(|r| r.as_str()))
-        .bind(p.country_of_birth.as_ref().map(|c| c.as_str()))
-        .bind(p.primary_language.as_ref().map(|l| l.as_str()))
-        .bind(p.us_arrival_year)
-        .bind(p.zip.as_ref().map(|z| z.as_str()))
-        .bind(join_barriers(p))
-        .bind(p.identity.date_of_birth.map(|d| d.year()))
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(backend)?;
-        let Some(row) = row else {
-            tx.rollback().await.map_err(backend)?;
-            return Ok(Err(Refused::Duplicate));
-        };
-        identity::write(self.keys.as_deref(), &mut tx, row, p.org_id.as_str(), &p.identity).await?;
-        let fact = sqlx::query(
-            "SELECT id, org_id, participant_id, person_key, gender, race_ethnicity, country_of_birth, \
-             primary_language, us_arrival_year, birth_year, barriers FROM participant WHERE id = ?",
-        )
-        .bind(row)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(backend)?;
-        let fact = participant_fact(&fact)?;
-        let revision = bump(&mut tx).await?;
-        tx.commit().await.map_err(backend)?;
-        Ok(Ok(Recorded {
-            revision,
-            fact: Some(fact),
-        }))
     }
 
     async fn record_activity(&self, a: &Activity) -> WriteResult<ActivityFact> {
-        let mut tx = self.write().await?;
-        let Some(row) = participant_row(&mut tx, a.org_id.as_str(), a.participant_id.as_str()).await? else {
-            tx.rollback().await.map_err(backend)?;
-            return Ok(Err(Refused::Unknown));
-        };
-        sqlx::query(
-            "INSERT INTO activity (participant_row, date, program, hours_centi, element) VALUES (?, ?, ?, ?, ?) \
-             ON CONFLICT (participant_row, date, program, hours_centi, element) \
-             DO UPDATE SET occurrences = activity.occurrences + 1",
-        )
-        .bind(row)
-        .bind(a.date.to_string())
-        .bind(a.program.as_str())
-        .bind(i64::from(a.hours.hundredths()))
-        .bind(a.element.clone().unwrap_or_default())
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
-        let revision = bump(&mut tx).await?;
-        tx.commit().await.map_err(backend)?;
-        Ok(Ok(Recorded {
-            revision,
-            fact: Some(ActivityFact {
-                participant_row: row,
-                day: a.date.day_number(),
-                program: a.program,
-                hundredths: a.hours.hundredths(),
-            }),
-        }))
+        self.batch(|done| Job::Activity(a.clone(), Reply::new(done))).await
     }
 
     async fn record_milestone(&self, m: &MilestoneRecord) -> WriteResult<MilestoneFact> {
-        let mut tx = self.write().await?;
-        let Some(row) = participant_row(&mut tx, m.org_id.as_str(), m.participant_id.as_str()).await? else {
-            tx.rollback().await.map_err(backend)?;
-            return Ok(Err(Refused::Unknown));
-        };
-        let inserted = sqlx::query(
-            "INSERT INTO milestone (participant_row, date, milestone, element) VALUES (?, ?, ?, ?) \
-             ON CONFLICT (participant_row, milestone, date) DO NOTHING",
-        )
-        .bind(row)
-        .bind(m.date.to_string())
-        .bind(&m.milestone)
-        .bind(&m.element)
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
-        if inserted.rows_affected() == 0 {
-            tx.rollback().await.map_err(backend)?;
-            return Ok(Err(Refused::Duplicate));
-        }
-        let revision = bump(&mut tx).await?;
-        tx.commit().await.map_err(backend)?;
-        Ok(Ok(Recorded {
-            revision,
-            fact: Some(MilestoneFact {
-                participant_row: row,
-                day: m.date.day_number(),
-                milestone: m.milestone.clone(),
-            }),
-        }))
+        self.batch(|done| Job::Milestone(m.clone(), Reply::new(done))).await
     }
 
     async fn record_assessment(&self, s: &Assessment) -> WriteResult<AssessmentFact> {
-        let mut tx = self.write().await?;
-        let Some(row) = participant_row(&mut tx, s.org_id.as_str(), s.participant_id.as_str()).await? else {
-            tx.rollback().await.map_err(backend)?;
-            return Ok(Err(Refused::Unknown));
-        };
-        let replaced: Option<i64> =
-            sqlx::query_scalar("SELECT 1 FROM assessment WHERE participant_row = ? AND date = ? AND instrument = ?")
-                .bind(row)
-                .bind(s.date.to_string())
-                .bind(s.instrument.as_str())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(backend)?;
-        sqlx::query(
-            "INSERT INTO assessment (participant_row, date, instrument, score) VALUES (?, ?, ?, ?) \
-             ON CONFLICT (participant_row, date, instrument) DO UPDATE SET score = excluded.score",
-        )
-        .bind(row)
-        .bind(s.date.to_string())
-        .bind(s.instrument.as_str())
-        .bind(s.score)
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
-        let revision = bump(&mut tx).await?;
-        tx.commit().await.map_err(backend)?;
-        Ok(Ok(Recorded {
-            revision,
-            // A replaced score is not a new fact: readers rebuild.
-            fact: replaced.is_none().then(|| AssessmentFact {
-                participant_row: row,
-                day: s.date.day_number(),
-                instrument: s.instrument.as_str().to_owned(),
-                score: s.score,
-            }),
-        }))
+        self.batch(|done| Job::Assessment(s.clone(), Reply::new(done))).await
     }
 
     async fn pathway(&self, participant_row: i64) -> StoreResult<Pathway> {
@@ -397,7 +250,7 @@ impl CaseStore for SqliteStore {
         .bind(participant_row)
         .bind(now)
         .bind(expires_at)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(backend)?;
         Ok(())
@@ -425,7 +278,7 @@ impl CaseStore for SqliteStore {
         )
         .bind(now)
         .bind(token_hash)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(backend)?;
         Ok(done.rows_affected() == 1)
@@ -450,7 +303,7 @@ impl CaseStore for SqliteStore {
         .bind(valid_from.to_string())
         .bind(valid_to.map(|d| d.to_string()))
         .bind(recorded_by)
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await
         .map_err(backend)
     }
@@ -462,7 +315,7 @@ impl CaseStore for SqliteStore {
         )
         .bind(consent_id)
         .bind(participant_row)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(backend)?;
         Ok(done.rows_affected() == 1)
@@ -539,8 +392,175 @@ impl CaseStore for SqliteStore {
         .bind(description)
         .bind(target_date.map(|d| d.to_string()))
         .bind(today.to_string())
-        .fetch_one(&self.pool)
+        .fetch_one(&self.writer)
         .await
         .map_err(backend)
     }
+}
+
+// The writes of case work, run by the group-commit writer (`batch.rs`) inside its
+// transaction. Each is given the store revision it will have if kept; a refused write has
+// written nothing (every check comes before the first change), so the batch goes on.
+
+pub(crate) async fn create_participant(
+    keys: Option<&Keys>,
+    tx: &mut SqliteConnection,
+    p: &Participant,
+    revision: i64,
+) -> WriteResult<ParticipantFact> {
+    let org_known: Option<i64> = sqlx::query_scalar("SELECT 1 FROM organization WHERE org_id = ?")
+        .bind(p.org_id.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?;
+    if org_known.is_none() {
+        return Ok(Err(Refused::Unknown));
+    }
+    let row: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO participant (org_id, participant_id, person_key, gender, race_ethnicity, \
+         country_of_birth, primary_language, us_arrival_year, zip, barriers, birth_year) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (org_id, participant_id) DO NOTHING RETURNING id",
+    )
+    .bind(p.org_id.as_str())
+    .bind(p.participant_id.as_str())
+    .bind(p.person_key.as_ref().map(|k| k.as_str()))
+    .bind(p.gender.map(|g| g.as_str()))
+    .bind(p.race_ethnicity.map(|r| r.as_str()))
+    .bind(p.country_of_birth.as_ref().map(|c| c.as_str()))
+    .bind(p.primary_language.as_ref().map(|l| l.as_str()))
+    .bind(p.us_arrival_year)
+    .bind(p.zip.as_ref().map(|z| z.as_str()))
+    .bind(join_barriers(p))
+    .bind(p.identity.date_of_birth.map(|d| d.year()))
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(backend)?;
+    let Some(row) = row else {
+        return Ok(Err(Refused::Duplicate));
+    };
+    identity::write(keys, tx, row, p.org_id.as_str(), &p.identity).await?;
+    let fact = sqlx::query(
+        "SELECT id, org_id, participant_id, person_key, gender, race_ethnicity, country_of_birth, \
+         primary_language, us_arrival_year, birth_year, barriers FROM participant WHERE id = ?",
+    )
+    .bind(row)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(backend)?;
+    let fact = participant_fact(&fact)?;
+    Ok(Ok(Recorded {
+        revision,
+        fact: Some(fact),
+    }))
+}
+
+pub(crate) async fn record_activity(
+    tx: &mut SqliteConnection,
+    a: &Activity,
+    revision: i64,
+) -> WriteResult<ActivityFact> {
+    // One statement: the participant's row found and the session counted, or no row at all.
+    let row: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO activity (participant_row, date, program, hours_centi, element) \
+         SELECT id, ?, ?, ?, ? FROM participant WHERE org_id = ? AND participant_id = ? \
+         ON CONFLICT (participant_row, date, program, hours_centi, element) \
+         DO UPDATE SET occurrences = activity.occurrences + 1 RETURNING participant_row",
+    )
+    .bind(a.date.to_string())
+    .bind(a.program.as_str())
+    .bind(i64::from(a.hours.hundredths()))
+    .bind(a.element.clone().unwrap_or_default())
+    .bind(a.org_id.as_str())
+    .bind(a.participant_id.as_str())
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(backend)?;
+    let Some(row) = row else {
+        return Ok(Err(Refused::Unknown));
+    };
+    Ok(Ok(Recorded {
+        revision,
+        fact: Some(ActivityFact {
+            participant_row: row,
+            day: a.date.day_number(),
+            program: a.program,
+            hundredths: a.hours.hundredths(),
+        }),
+    }))
+}
+
+pub(crate) async fn record_milestone(
+    tx: &mut SqliteConnection,
+    m: &MilestoneRecord,
+    revision: i64,
+) -> WriteResult<MilestoneFact> {
+    let row: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO milestone (participant_row, date, milestone, element) \
+         SELECT id, ?, ?, ? FROM participant WHERE org_id = ? AND participant_id = ? \
+         ON CONFLICT (participant_row, milestone, date) DO NOTHING RETURNING participant_row",
+    )
+    .bind(m.date.to_string())
+    .bind(&m.milestone)
+    .bind(&m.element)
+    .bind(m.org_id.as_str())
+    .bind(m.participant_id.as_str())
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(backend)?;
+    let Some(row) = row else {
+        // Nothing written: say whether the participant or the milestone was the reason.
+        return Ok(Err(
+            match participant_row(tx, m.org_id.as_str(), m.participant_id.as_str()).await? {
+                Some(_) => Refused::Duplicate,
+                None => Refused::Unknown,
+            },
+        ));
+    };
+    Ok(Ok(Recorded {
+        revision,
+        fact: Some(MilestoneFact {
+            participant_row: row,
+            day: m.date.day_number(),
+            milestone: m.milestone.clone(),
+        }),
+    }))
+}
+
+pub(crate) async fn record_assessment(
+    tx: &mut SqliteConnection,
+    s: &Assessment,
+    revision: i64,
+) -> WriteResult<AssessmentFact> {
+    let Some(row) = participant_row(tx, s.org_id.as_str(), s.participant_id.as_str()).await? else {
+        return Ok(Err(Refused::Unknown));
+    };
+    let replaced: Option<i64> =
+        sqlx::query_scalar("SELECT 1 FROM assessment WHERE participant_row = ? AND date = ? AND instrument = ?")
+            .bind(row)
+            .bind(s.date.to_string())
+            .bind(s.instrument.as_str())
+            .fetch_optional(&mut *tx)
+            .await
+            .map_err(backend)?;
+    sqlx::query(
+        "INSERT INTO assessment (participant_row, date, instrument, score) VALUES (?, ?, ?, ?) \
+         ON CONFLICT (participant_row, date, instrument) DO UPDATE SET score = excluded.score",
+    )
+    .bind(row)
+    .bind(s.date.to_string())
+    .bind(s.instrument.as_str())
+    .bind(s.score)
+    .execute(&mut *tx)
+    .await
+    .map_err(backend)?;
+    Ok(Ok(Recorded {
+        revision,
+        // A replaced score is not a new fact: readers rebuild.
+        fact: replaced.is_none().then(|| AssessmentFact {
+            participant_row: row,
+            day: s.date.day_number(),
+            instrument: s.instrument.as_str().to_owned(),
+            score: s.score,
+        }),
+    }))
 }

@@ -17,6 +17,7 @@ use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
 
 mod accounts;
 mod audit;
+mod batch;
 mod case;
 mod identity;
 
@@ -30,7 +31,16 @@ fn backend(e: sqlx::Error) -> StoreError {
 
 #[derive(Clone)]
 pub struct SqliteStore {
+    /// Readers: several connections, each reading its own snapshot of the WAL.
     pub(crate) pool: SqlitePool,
+    /// The one connection that writes. SQLite has one writer at a time; queueing writers here
+    /// (in order, without spinning) rather than in SQLite's busy handler (which sleeps and
+    /// retries) keeps write latency flat under load.
+    pub(crate) writer: SqlitePool,
+    /// The audit log's group-commit queue (`audit.rs`).
+    pub(crate) audit: Arc<audit::AuditQueue>,
+    /// The group-commit queue of case work (`batch.rs`).
+    pub(crate) writes: Arc<batch::WriteQueue>,
     /// The master key and unwrapped data keys; `None`: identities in the clear.
     pub(crate) keys: Option<Arc<Keys>>,
 }
@@ -55,7 +65,7 @@ impl SqliteStore {
     /// Moves the write-ahead log into the file and empties it, so nothing deleted lingers there.
     async fn scrub(&self) -> StoreResult<()> {
         sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(backend)?;
         Ok(())
@@ -71,6 +81,7 @@ impl SqliteStore {
         let target = target
             .to_str()
             .ok_or_else(|| StoreError::Backend("the backup path is not UTF-8".into()))?;
+        // A read: on a reader connection, so writers go on meanwhile.
         sqlx::query("VACUUM INTO ?")
             .bind(target)
             .execute(&self.pool)
@@ -108,16 +119,28 @@ impl SqliteStore {
     }
 
     async fn connect(options: SqliteConnectOptions) -> StoreResult<Self> {
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.clone())
+            .await
+            .map_err(backend)?;
+        MIGRATOR
+            .run(&writer)
+            .await
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
             .await
             .map_err(backend)?;
-        MIGRATOR
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Backend(e.to_string()))?;
-        Ok(Self { pool, keys: None })
+        Ok(Self {
+            pool,
+            writer,
+            audit: audit::queue(),
+            writes: batch::queue(),
+            keys: None,
+        })
     }
 
     /// The migrations this binary knows and whether each is applied: `(version, description, applied)`.
@@ -136,7 +159,7 @@ impl SqliteStore {
     /// that reads first and then writes cannot wait for another writer and fails as "database
     /// is locked"; this one waits (busy timeout) and then runs.
     pub(crate) async fn write(&self) -> StoreResult<Transaction<'static, Sqlite>> {
-        self.pool.begin_with("BEGIN IMMEDIATE").await.map_err(backend)
+        self.writer.begin_with("BEGIN IMMEDIATE").await.map_err(backend)
     }
 
     /// Every participant as a line of the content digest, identities opened: the digest
@@ -194,9 +217,9 @@ impl IdentityStore for SqliteStore {
             identity::write(Some(keys), &mut tx, id, &org, &clear).await?;
         }
         tx.commit().await.map_err(backend)?;
-        sqlx::query("VACUUM").execute(&self.pool).await.map_err(backend)?;
+        sqlx::query("VACUUM").execute(&self.writer).await.map_err(backend)?;
         sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await
             .map_err(backend)?;
         Ok(rows.len() as u64)
@@ -249,7 +272,7 @@ impl IdentityStore for SqliteStore {
         )
         .bind(org_id)
         .bind(participant_id)
-        .execute(&self.pool)
+        .execute(&self.writer)
         .await
         .map_err(backend)?;
         self.scrub().await?;
@@ -296,7 +319,7 @@ impl Store for SqliteStore {
     type Import = SqliteImport;
 
     async fn begin_import(&self, package: &str) -> StoreResult<SqliteImport> {
-        let mut tx = self.pool.begin().await.map_err(backend)?;
+        let mut tx = self.write().await?;
         let import_id: i64 = sqlx::query_scalar("INSERT INTO import_run (package) VALUES (?) RETURNING id")
             .bind(package)
             .fetch_one(&mut *tx)
@@ -461,6 +484,7 @@ impl Store for SqliteStore {
 
     async fn close(&self) {
         self.pool.close().await;
+        self.writer.close().await;
     }
 }
 

@@ -340,11 +340,8 @@ pub async fn record<S: Store>(
     if Id::parse(&participant_id).is_err() {
         return not_found();
     }
-    match state.store.participant_record(&org, &participant_id).await {
-        Ok(Some(_)) => {}
-        Ok(None) => return not_found(),
-        Err(e) => return web_error(internal(e)),
-    }
+    // No separate lookup first: the write itself refuses a participant the organization does
+    // not have (404), in the same transaction, without reading (or decrypting) the record.
     let mut fields = match fields(body, file, &["org_id", "participant_id"]) {
         Ok(f) => f,
         Err(r) => return r.into_response(),

@@ -1,0 +1,152 @@
+//! Group commit for case work. SQLite has one writer; rather than each request opening its own
+//! transaction and committing alone, every write waits in one queue and a single task runs
+//! whatever has gathered (up to `BATCH`) in one transaction, moves the store revision once,
+//! commits once, and then answers every waiter. A write is acknowledged only after the commit
+//! that holds it. A refused write (duplicate, unknown participant) writes nothing and the
+//! others go on; if the batch fails, each of its writes is retried alone, so one bad write
+//! cannot sink the rest.
+
+use std::sync::{Arc, OnceLock};
+
+use iip_domain::facts::{ActivityFact, AssessmentFact, MilestoneFact, ParticipantFact};
+use iip_domain::records::{Activity, Assessment, MilestoneRecord, Participant};
+use iip_store::sealing::Keys;
+use iip_store::{StoreError, WriteResult};
+use sqlx::{SqliteConnection, SqlitePool};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{SqliteStore, backend, case};
+
+/// The most writes one commit carries.
+const BATCH: usize = 256;
+
+/// Where a write's outcome goes once its batch has committed (or failed).
+pub(crate) struct Reply<F> {
+    done: oneshot::Sender<WriteResult<F>>,
+    outcome: Option<WriteResult<F>>,
+}
+
+impl<F> Reply<F> {
+    pub(crate) fn new(done: oneshot::Sender<WriteResult<F>>) -> Self {
+        Self { done, outcome: None }
+    }
+
+    fn finish(self, committed: &Result<(), String>) {
+        let outcome = match (committed, self.outcome) {
+            (Ok(()), Some(outcome)) => outcome,
+            (Ok(()), None) => Err(StoreError::Backend("the write did not run".into())),
+            // The write's own error says more than the batch's.
+            (Err(_), Some(Err(own))) => Err(own),
+            (Err(e), _) => Err(StoreError::Backend(e.clone())),
+        };
+        let _ = self.done.send(outcome);
+    }
+}
+
+pub(crate) enum Job {
+    Participant(Box<Participant>, Reply<ParticipantFact>),
+    Activity(Activity, Reply<ActivityFact>),
+    Milestone(MilestoneRecord, Reply<MilestoneFact>),
+    Assessment(Assessment, Reply<AssessmentFact>),
+}
+
+impl Job {
+    /// Runs the write as revision `revision`: `Ok(true)` when it was recorded, `Ok(false)`
+    /// when refused (nothing written), `Err` when the transaction can no longer be trusted.
+    async fn run(&mut self, keys: Option<&Keys>, conn: &mut SqliteConnection, revision: i64) -> Result<bool, ()> {
+        fn keep<F>(reply: &mut Reply<F>, outcome: WriteResult<F>) -> Result<bool, ()> {
+            let result = match &outcome {
+                Ok(Ok(_)) => Ok(true),
+                Ok(Err(_)) => Ok(false),
+                Err(_) => Err(()),
+            };
+            reply.outcome = Some(outcome);
+            result
+        }
+        match self {
+            Job::Participant(p, reply) => keep(reply, case::create_participant(keys, conn, p, revision).await),
+            Job::Activity(a, reply) => keep(reply, case::record_activity(conn, a, revision).await),
+            Job::Milestone(m, reply) => keep(reply, case::record_milestone(conn, m, revision).await),
+            Job::Assessment(s, reply) => keep(reply, case::record_assessment(conn, s, revision).await),
+        }
+    }
+
+    fn finish(self, committed: &Result<(), String>) {
+        match self {
+            Job::Participant(_, reply) => reply.finish(committed),
+            Job::Activity(_, reply) => reply.finish(committed),
+            Job::Milestone(_, reply) => reply.finish(committed),
+            Job::Assessment(_, reply) => reply.finish(committed),
+        }
+    }
+}
+
+/// A store's write queue; its task starts with the first write.
+#[derive(Default)]
+pub(crate) struct WriteQueue {
+    sender: OnceLock<mpsc::UnboundedSender<Job>>,
+}
+
+pub(crate) fn queue() -> Arc<WriteQueue> {
+    Arc::new(WriteQueue::default())
+}
+
+async fn run(writer: SqlitePool, keys: Option<Arc<Keys>>, mut receiver: mpsc::UnboundedReceiver<Job>) {
+    let mut batch = Vec::with_capacity(BATCH);
+    while receiver.recv_many(&mut batch, BATCH).await > 0 {
+        let committed = write(&writer, keys.as_deref(), &mut batch).await;
+        if committed.is_ok() || batch.len() == 1 {
+            let committed = committed.map_err(|e| e.to_string());
+            for job in batch.drain(..) {
+                job.finish(&committed);
+            }
+            continue;
+        }
+        for mut job in batch.drain(..) {
+            let committed = write(&writer, keys.as_deref(), std::slice::from_mut(&mut job))
+                .await
+                .map_err(|e| e.to_string());
+            job.finish(&committed);
+        }
+    }
+}
+
+/// One transaction for the batch; each recorded write takes the next revision.
+async fn write(writer: &SqlitePool, keys: Option<&Keys>, batch: &mut [Job]) -> Result<(), StoreError> {
+    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
+    let base: i64 = sqlx::query_scalar("SELECT revision FROM store_revision WHERE id = 1")
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend)?;
+    let mut revision = base;
+    for job in batch.iter_mut() {
+        match job.run(keys, &mut tx, revision + 1).await {
+            Ok(true) => revision += 1,
+            Ok(false) => {}
+            Err(()) => return Err(StoreError::Backend("a write of the batch failed".into())),
+        }
+    }
+    if revision > base {
+        sqlx::query("UPDATE store_revision SET revision = ? WHERE id = 1")
+            .bind(revision)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+    }
+    tx.commit().await.map_err(backend)
+}
+
+impl SqliteStore {
+    /// Queues a write and waits for the commit that holds it.
+    pub(crate) async fn batch<F>(&self, job: impl FnOnce(oneshot::Sender<WriteResult<F>>) -> Job) -> WriteResult<F> {
+        let (done, outcome) = oneshot::channel();
+        let sender = self.writes.sender.get_or_init(|| {
+            let (sender, receiver) = mpsc::unbounded_channel();
+            tokio::spawn(run(self.writer.clone(), self.keys.clone(), receiver));
+            sender
+        });
+        let stopped = || StoreError::Backend("the store's writer has stopped".into());
+        sender.send(job(done)).map_err(|_| stopped())?;
+        outcome.await.map_err(|_| stopped())?
+    }
+}

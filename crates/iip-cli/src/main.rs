@@ -78,6 +78,9 @@ enum Command {
     /// Time the metrics engine on a store (see docs/benchmarks.md).
     #[command(hide = true)]
     BenchEngine(commands::bench_engine::Args),
+    /// The metrics snapshot's memory at a simulated size (see docs/scaling.md).
+    #[command(hide = true)]
+    BenchFootprint(commands::bench_footprint::Args),
     /// Time the linkage matcher on generated encodings (see docs/benchmarks.md).
     #[command(hide = true)]
     BenchLinkage(commands::bench_linkage::Args),
@@ -100,6 +103,7 @@ fn main() -> ExitCode {
             Command::Serve(args) => commands::serve::run(args).await,
             Command::Demo(args) => commands::demo::run(args).await,
             Command::BenchEngine(args) => commands::bench_engine::run(args).await,
+            Command::BenchFootprint(args) => commands::bench_footprint::run(args).await,
             Command::BenchLinkage(args) => commands::bench_linkage::run(args),
             Command::Funding(command) => commands::funding::run(command).await,
             Command::User(command) => commands::user::run(command).await,

@@ -7,7 +7,7 @@
 //! independent of any crate's version), so the demo, the tests and the benchmarks agree.
 
 mod people;
-mod rng;
+pub mod rng;
 
 use std::fs::File;
 use std::io::{self, BufWriter};

@@ -2,9 +2,9 @@
 //! its own transaction that also bumps the store revision, and hands back the fact the
 //! metrics snapshot applies, so the dashboard counts it at once.
 
+use iip_domain::Date;
 use iip_domain::facts::{ActivityFact, AssessmentFact, MilestoneFact, ParticipantFact};
-use iip_domain::records::{Activity, Assessment, CountryCode, LanguageCode, MilestoneRecord, Participant, Zip};
-use iip_domain::{Date, Gender, Id, RaceEthnicity};
+use iip_domain::records::{Activity, Assessment, MilestoneRecord, Participant};
 use iip_store::sealing::Keys;
 use iip_store::{
     ActivityEntry, AssessmentEntry, CaseStore, Consent, LinkedParticipant, MilestoneEntry, ParticipantRecord,
@@ -26,12 +26,8 @@ async fn participant_row(tx: &mut SqliteConnection, org_id: &str, participant_id
         .map_err(backend)
 }
 
-fn corrupt(what: &str) -> impl Fn(iip_domain::InvalidValue) -> StoreError + '_ {
-    move |e| StoreError::Corrupt(format!("{what} {e}"))
-}
-
 fn date(raw: &str) -> StoreResult<Date> {
-    Date::parse(raw).map_err(corrupt("date"))
+    Date::parse(raw).map_err(|e| StoreError::Corrupt(format!("date {e}")))
 }
 
 impl CaseStore for SqliteStore {
@@ -104,40 +100,19 @@ impl CaseStore for SqliteStore {
         .map_err(backend)?;
         let Some(row) = row else { return Ok(None) };
         let identity = identity::read(self.keys.as_deref(), &mut conn, &row, 11, row.get(0), org_id).await?;
-        let text = |i: usize| row.get::<Option<String>, _>(i);
-        let participant = Participant {
-            org_id: Id::parse(&row.get::<String, _>(1)).map_err(corrupt("org_id"))?,
-            participant_id: Id::parse(&row.get::<String, _>(2)).map_err(corrupt("participant_id"))?,
-            person_key: text(3)
-                .as_deref()
-                .map(Id::parse)
-                .transpose()
-                .map_err(corrupt("person_key"))?,
-            identity,
-            gender: text(4)
-                .as_deref()
-                .map(Gender::parse)
-                .transpose()
-                .map_err(corrupt("gender"))?,
-            race_ethnicity: text(5)
-                .as_deref()
-                .map(RaceEthnicity::parse)
-                .transpose()
-                .map_err(corrupt("race_ethnicity"))?,
-            country_of_birth: text(6)
-                .as_deref()
-                .map(CountryCode::parse)
-                .transpose()
-                .map_err(corrupt("country_of_birth"))?,
-            primary_language: text(7)
-                .as_deref()
-                .map(LanguageCode::parse)
-                .transpose()
-                .map_err(corrupt("primary_language"))?,
+        let participant = iip_store::codec::ParticipantColumns {
+            org_id: row.get(1),
+            participant_id: row.get(2),
+            person_key: row.get(3),
+            gender: row.get(4),
+            race_ethnicity: row.get(5),
+            country_of_birth: row.get(6),
+            primary_language: row.get(7),
             us_arrival_year: row.get(8),
-            zip: text(9).as_deref().map(Zip::parse).transpose().map_err(corrupt("zip"))?,
-            barriers: iip_store::codec::split_barriers(&row.get::<String, _>(10)).map_err(corrupt("barriers"))?,
-        };
+            zip: row.get(9),
+            barriers: row.get(10),
+        }
+        .into_participant(identity)?;
         Ok(Some(ParticipantRecord {
             row: row.get(0),
             participant,

@@ -41,7 +41,7 @@ fn timed<T>(repeat: usize, mut run: impl FnMut() -> T) -> (Duration, Duration, T
     (times[0], times[times.len() / 2], result)
 }
 
-fn peak_rss() -> String {
+pub fn peak_rss() -> String {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {

@@ -1,6 +1,7 @@
 pub mod audit;
 pub mod backup;
 pub mod bench_engine;
+pub mod bench_footprint;
 pub mod bench_linkage;
 pub mod check;
 pub mod demo;

@@ -858,3 +858,23 @@ fn backups_are_consistent_while_an_import_writes_and_restores_never_overwrite() 
     assert!(!over.status.success(), "a restore never overwrites a store");
     assert!(text(&over.stderr).contains("move it away first"));
 }
+
+#[test]
+fn the_footprint_simulation_feeds_the_snapshot_and_reports_memory_per_person() {
+    let out = iip(&["bench-footprint", "--persons", "2000", "--seed", "3"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.starts_with("2000 persons, "), "{stdout}");
+    let records: u64 = stdout
+        .split(", ")
+        .nth(1)
+        .and_then(|r| r.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .expect("a record count");
+    assert!(
+        (2000..=2400).contains(&records),
+        "about 8 % of people have two records: {records}"
+    );
+    assert!(stdout.contains("bytes per person"), "{stdout}");
+    assert!(!stdout.contains("over 0 rows"), "the core suite ran: {stdout}");
+}

@@ -307,3 +307,52 @@ test('an organization admin invites a colleague who chooses a password and signs
   await fresh.close();
   assert.deepEqual(problems, []);
 });
+
+test('partnerships: the directory search, a referral answered by the partner, the gaps heat map', async () => {
+  const { page, problems } = await signedIn('caseworker@demo.iip');
+  await page.getByRole('link', { name: 'Directory' }).click();
+  await page.getByLabel('Element').selectOption('health');
+  await page.getByLabel('Language').selectOption('es');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.waitForURL(/element=health/);
+  assert.ok(await page.getByRole('rowheader', { name: 'Health coverage enrollment assistance' }).count() >= 1);
+  await assertAccessible(page);
+  await page.getByLabel('Language').selectOption('tl');
+  await page.getByRole('button', { name: 'Search' }).click();
+  await page.waitForURL(/language=tl/);
+  assert.match(await page.getByRole('status').innerText(), /^0 services found/);
+
+  // The demo's referrals, sent by this adult school, in every state of the flow.
+  await page.getByRole('link', { name: 'Referrals' }).click();
+  await assert.doesNotReject(page.getByRole('heading', { level: 1, name: 'Referrals' }).waitFor());
+  const sent = await page.locator('section', { has: page.getByRole('heading', { name: 'Sent' }) }).innerText();
+  for (const state of ['Requested', 'Accepted', 'Rejected', 'In progress', 'On hold', 'Completed', 'Failed', 'Cancelled']) {
+    assert.match(sent, new RegExp(state), `a referral ${state}`);
+  }
+  assert.match(sent, /unanswered/);
+  await assertAccessible(page);
+  await page.locator('tr', { hasText: 'Completed' }).first().getByRole('link').click();
+  await assert.doesNotReject(page.getByRole('heading', { level: 1, name: /Referral #\d+: Completed/ }).waitFor());
+  assert.match(await page.locator('table.history').innerText(), /Requested[\s\S]*Accepted[\s\S]*In progress[\s\S]*Completed/);
+  await assertAccessible(page);
+
+  await page.getByRole('link', { name: 'Gaps' }).click();
+  await assert.doesNotReject(page.getByRole('heading', { level: 1, name: 'Community gap analysis' }).waitFor());
+  assert.equal(await page.getByRole('img', { name: 'Gaps by area and element' }).count(), 1);
+  assert.match(await page.locator('table.gaps').innerText(), /Tagalog-speaking health navigation/);
+  await page.screenshot({ path: join(root, 'target', 'e2e', 'gaps.png'), fullPage: true });
+  await assertAccessible(page);
+  assert.deepEqual(problems, []);
+});
+
+test('referral metrics for the state: counts withheld under 10, medians shown', async () => {
+  const { page, problems } = await signedIn('state@demo.iip');
+  await page.goto(`${baseUrl}referrals/metrics?year=`);
+  await assert.doesNotReject(page.getByRole('heading', { level: 1, name: /Referral metrics/ }).waitFor());
+  const overall = await page.locator('table.referral-metrics tbody tr').first().innerText();
+  assert.match(overall, /Overall/);
+  const numbers = (await page.locator('table.referral-metrics tbody td').allInnerTexts()).filter((t) => /^\d+$/.test(t)).map(Number);
+  assert.ok(numbers.length > 0 && numbers.every((n) => n === 0 || n >= 10), `no count from 1 to 9: ${numbers}`);
+  await assertAccessible(page);
+  assert.deepEqual(problems, []);
+});

@@ -48,6 +48,9 @@ enum Command {
     /// Funding-formula simulator: allocations by a formula next to a baseline.
     #[command(subcommand)]
     Funding(commands::funding::Command),
+    /// The service directory (HSDS 3) and community figures.
+    #[command(subcommand)]
+    Directory(commands::directory::Command),
     /// Accounts: add, list, disable.
     #[command(subcommand)]
     User(commands::user::Command),
@@ -107,6 +110,7 @@ fn main() -> ExitCode {
             Command::BenchLinkage(args) => commands::bench_linkage::run(args),
             Command::Funding(command) => commands::funding::run(command).await,
             Command::User(command) => commands::user::run(command).await,
+            Command::Directory(command) => commands::directory::run(command).await,
             Command::Token(command) => commands::token::run(command).await,
             Command::Audit(command) => commands::audit::run(command).await,
             Command::Keys(command) => commands::keys::run(command).await,

@@ -10,7 +10,10 @@ pub struct Organization {
     pub sector: Sector,
     pub level: Level,
     pub parent_id: Option<Id>,
+    /// Where the organization is (a city or county name); participants' needs count here.
     pub area: Option<String>,
+    /// The areas it serves: city names, county names or ZIP codes.
+    pub areas_served: Vec<String>,
 }
 
 /// The fields that identify a person. Never logged, never in URLs, errors or aggregates.

@@ -391,6 +391,10 @@ impl<O: ImportObserver> Run<'_, O> {
                     Ok(p) => Ok(session.upsert_participant(&p).await?),
                     Err(e) => Err(e),
                 },
+                "partnerships.csv" => match parse::partnership(&TableRow(&table, &row), today) {
+                    Ok(p) => Ok(session.upsert_partnership(&p).await?),
+                    Err(e) => Err(e),
+                },
                 "milestones.csv" => match parse::milestone(&TableRow(&table, &row), today, framework) {
                     Ok(m) => Ok(session.add_milestone(&m).await?),
                     Err(e) => Err(e),
@@ -405,6 +409,13 @@ impl<O: ImportObserver> Run<'_, O> {
                     accepted += 1;
                     continue;
                 }
+                Ok(Written::DuplicateInPackage) if spec.name == spec::PARTNERSHIPS.name => vec![(
+                    "partnership_id",
+                    format!(
+                        "{} appears more than once in this file",
+                        table.get(&row, "partnership_id").unwrap_or("")
+                    ),
+                )],
                 Ok(Written::DuplicateInPackage) => vec![(
                     "participant_id",
                     format!(
@@ -486,6 +497,13 @@ fn unknown_parent(
     rejected_participants: &HashMap<(String, String), u64>,
 ) -> (&'static str, String) {
     let org = table.get(row, "org_id").unwrap_or("");
+    if table.spec.name == spec::PARTNERSHIPS.name {
+        let partner = table.get(row, "partner_org_id").unwrap_or("");
+        return (
+            "partner_org_id",
+            format!("organization {org} or {partner} is in neither the package nor the store"),
+        );
+    }
     if table.spec.name == spec::PARTICIPANTS.name {
         return ("org_id", format!("no organization {org} in the package or the store"));
     }

@@ -1,5 +1,6 @@
 //! Turns one CSV row into a domain record, collecting every field error of the row.
 
+use iip_directory::{Partnership, PartnershipKind};
 use iip_domain::records::{
     Activity, Assessment, CountryCode, Hours, Identity, LanguageCode, MilestoneRecord, Organization, Participant, Zip,
 };
@@ -114,6 +115,13 @@ pub fn organization(source: &dyn FieldSource, today: Date) -> Result<Organizatio
     let level = f.required("level", Level::parse);
     let parent_id = f.optional("parent_id", Id::parse);
     let area = f.optional("area", free_text(200));
+    let areas_served = f.optional("areas_served", |raw| {
+        raw.split(';')
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .map(free_text(100))
+            .collect::<Result<Vec<_>, _>>()
+    });
     if parent_id.is_some() && parent_id == org_id {
         f.errors
             .push(("parent_id", "an organization cannot be its own parent".into()));
@@ -126,6 +134,38 @@ pub fn organization(source: &dyn FieldSource, today: Date) -> Result<Organizatio
             level: level?,
             parent_id,
             area,
+            areas_served: areas_served.unwrap_or_default(),
+        })
+    })
+}
+
+pub fn partnership(source: &dyn FieldSource, today: Date) -> Result<Partnership, FieldErrors> {
+    let mut f = Fields::new(source, today);
+    let partnership_id = f.required("partnership_id", Id::parse);
+    let org_id = f.required("org_id", Id::parse);
+    let partner_org_id = f.required("partner_org_id", Id::parse);
+    let kind = f.required("kind", PartnershipKind::parse);
+    let scope = f.optional("scope", free_text(500));
+    let start_date = f.required("start_date", Date::parse);
+    let end_date = f.optional("end_date", Date::parse);
+    if org_id.is_some() && org_id == partner_org_id {
+        f.errors
+            .push(("partner_org_id", "an organization cannot partner with itself".into()));
+    }
+    if let (Some(start), Some(end)) = (start_date, end_date)
+        && end < start
+    {
+        f.errors.push(("end_date", format!("is before start_date ({start})")));
+    }
+    f.finish(|| {
+        Some(Partnership {
+            partnership_id: partnership_id?,
+            org_id: org_id?,
+            partner_org_id: partner_org_id?,
+            kind: kind?,
+            scope,
+            start_date: start_date?,
+            end_date,
         })
     })
 }

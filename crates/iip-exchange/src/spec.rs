@@ -45,6 +45,22 @@ pub const ORGANIZATIONS: FileSpec = FileSpec {
         req("level"),
         opt("parent_id"),
         opt("area"),
+        opt("areas_served"),
+    ],
+};
+
+/// Agreements between organizations (optional file): referral partnerships, data-sharing
+/// agreements, funding relationships.
+pub const PARTNERSHIPS: FileSpec = FileSpec {
+    name: "partnerships.csv",
+    columns: &[
+        req("partnership_id"),
+        req("org_id"),
+        req("partner_org_id"),
+        req("kind"),
+        opt("scope"),
+        req("start_date"),
+        opt("end_date"),
     ],
 };
 
@@ -96,7 +112,14 @@ pub const ASSESSMENTS: FileSpec = FileSpec {
 };
 
 /// Every file, in the order an import reads them (parents before children).
-pub const FILES: [&FileSpec; 5] = [&ORGANIZATIONS, &PARTICIPANTS, &ACTIVITIES, &MILESTONES, &ASSESSMENTS];
+pub const FILES: [&FileSpec; 6] = [
+    &ORGANIZATIONS,
+    &PARTNERSHIPS,
+    &PARTICIPANTS,
+    &ACTIVITIES,
+    &MILESTONES,
+    &ASSESSMENTS,
+];
 
 pub fn file_spec(name: &str) -> Option<&'static FileSpec> {
     FILES.iter().copied().find(|f| f.name == name)

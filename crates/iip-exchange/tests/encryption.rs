@@ -54,11 +54,14 @@ async fn the_raw_file_holds_no_name_or_birth_date_and_only_the_key_opens_them() 
     let header: Vec<&str> = participants.lines().next().expect("header").split(',').collect();
     let column = |name: &str| header.iter().position(|h| *h == name).expect("column");
     let (first, last, born) = (column("first_name"), column("last_name"), column("date_of_birth"));
+    // Organization rows are public and stored in the clear: a name that is also part of a city
+    // ("Rosa" in "Santa Rosa") proves nothing either way.
+    let public = std::fs::read_to_string(package.join("organizations.csv")).expect("organizations");
     let mut checked = 0;
     for line in participants.lines().skip(1) {
         let fields: Vec<&str> = line.split(',').collect();
         for value in [fields[first], fields[last], fields[born]] {
-            if value.len() >= 4 {
+            if value.len() >= 4 && !public.contains(value) {
                 assert!(!raw.contains(value), "an identifying value is readable in the file");
                 checked += 1;
             }

@@ -7,6 +7,7 @@
 //! independent of any crate's version), so the demo, the tests and the benchmarks agree.
 
 mod people;
+pub mod region;
 pub mod rng;
 
 use std::fs::File;
@@ -27,6 +28,7 @@ pub struct GeneratorConfig {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct GeneratedCounts {
     pub organizations: u64,
+    pub partnerships: u64,
     pub participants: u64,
     pub activities: u64,
     pub milestones: u64,
@@ -165,13 +167,14 @@ pub fn generate(config: GeneratorConfig, out: &Path) -> io::Result<GeneratedCoun
     let mut rng = Rng::new(config.seed);
 
     let mut orgs = writer("organizations.csv")?;
-    orgs.write_record(["org_id", "name", "sector", "level", "parent_id", "area"])?;
+    orgs.write_record(["org_id", "name", "sector", "level", "parent_id", "area", "areas_served"])?;
     orgs.write_record([
         "ca",
         "California Adult Education Program",
         "public",
         "state",
         "",
+        "California",
         "California",
     ])?;
     orgs.write_record([
@@ -181,28 +184,52 @@ pub fn generate(config: GeneratorConfig, out: &Path) -> io::Result<GeneratedCoun
         "state",
         "ca",
         "California",
+        "California",
     ])?;
     counts.organizations += 2;
     let consortia = &CONSORTIA[..consortia_for(config.people)];
-    for (id, name, area) in consortia {
-        orgs.write_record([*id, *name, "public", "region", "ca", *area])?;
+    let mut partnerships = writer("partnerships.csv")?;
+    partnerships.write_record([
+        "partnership_id",
+        "org_id",
+        "partner_org_id",
+        "kind",
+        "scope",
+        "start_date",
+        "end_date",
+    ])?;
+    let suffixes: Vec<&str> = MEMBER_KINDS.iter().map(|k| k.suffix).collect();
+    for (c, (id, name, area)) in consortia.iter().enumerate() {
+        orgs.write_record([*id, *name, "public", "region", "ca", *area, *area])?;
         counts.organizations += 1;
-        for kind in MEMBER_KINDS {
+        for (m, kind) in MEMBER_KINDS.iter().enumerate() {
             let member = format!("{id}-{}", kind.suffix);
             let region = area.trim_end_matches(" County");
             let member_name = format!("{region} {}", kind.name);
+            let city = region::city(c, m);
+            let served = if kind.level == "county" {
+                (*area).to_owned()
+            } else {
+                format!("{city};{area}")
+            };
             orgs.write_record([
                 member.as_str(),
                 member_name.as_str(),
                 kind.sector,
                 kind.level,
                 *id,
-                *area,
+                city,
+                &served,
             ])?;
             counts.organizations += 1;
         }
+        for row in region::partnership_rows(id, &suffixes) {
+            partnerships.write_record(&row)?;
+            counts.partnerships += 1;
+        }
     }
     orgs.flush()?;
+    partnerships.flush()?;
 
     let mut participants = writer("participants.csv")?;
     participants.write_record([
@@ -252,6 +279,8 @@ pub fn generate(config: GeneratorConfig, out: &Path) -> io::Result<GeneratedCoun
                 org: &org,
                 participant_id: &participant_id,
                 kind,
+                language: profile.country.language,
+                seed: config.seed ^ next_record.wrapping_mul(0x9e37_79b9),
             };
             record.write_history(
                 &mut rng,
@@ -267,6 +296,31 @@ pub fn generate(config: GeneratorConfig, out: &Path) -> io::Result<GeneratedCoun
     milestones.flush()?;
     assessments.flush()?;
     Ok(counts)
+}
+
+/// The services of every member agency of the region a package of `people` holds.
+pub fn services(people: u64) -> Vec<iip_directory::Service> {
+    let mut all = Vec::new();
+    for (c, (id, _, area)) in CONSORTIA[..consortia_for(people)].iter().enumerate() {
+        for (m, kind) in MEMBER_KINDS.iter().enumerate() {
+            let org = format!("{id}-{}", kind.suffix);
+            let cities = &region::CITIES[c % region::CITIES.len()];
+            all.extend(region::services_of(&org, kind.suffix, region::city(c, m), area, cities));
+        }
+    }
+    all
+}
+
+/// `community.csv` for the region of a package of `people`: immigrant population by city and
+/// language (published figures, in the form `iip directory community` imports).
+pub fn community_csv(people: u64, seed: u64) -> String {
+    let mut text = String::from("area,language,population\n");
+    for c in 0..consortia_for(people) {
+        for (area, language, population) in region::community_rows(c, seed) {
+            text.push_str(&format!("{area},{language},{population}\n"));
+        }
+    }
+    text
 }
 
 /// Who a person is; the same across the agencies that serve them.
@@ -351,6 +405,10 @@ struct Record<'a> {
     org: &'a str,
     participant_id: &'a str,
     kind: &'static MemberKind,
+    language: &'static str,
+    /// Seeds what is drawn apart from the main stream (self-assessments), so adding it left
+    /// every other generated value as it was.
+    seed: u64,
 }
 
 type Out = csv::Writer<BufWriter<File>>;
@@ -413,6 +471,18 @@ impl Record<'_> {
                     "casas_reading",
                     &post.to_string(),
                 ])?;
+                counts.assessments += 1;
+            }
+        }
+
+        // One record in three carries the phone self-assessment, taken in its first weeks.
+        let mut own = Rng::new(self.seed);
+        if own.chance(33) {
+            let on = date((start + 14).min(last_day()));
+            for (element, score) in region::self_scores(&mut own, self.language) {
+                let instrument = format!("iip_self.{element}");
+                let score = format!("{score:.3}");
+                assessments.write_record([self.org, self.participant_id, &on, &instrument, &score])?;
                 counts.assessments += 1;
             }
         }
@@ -486,6 +556,7 @@ mod tests {
         generate(GeneratorConfig { seed: 8, ..config }, &c).expect("generate c");
         for file in [
             "organizations.csv",
+            "partnerships.csv",
             "participants.csv",
             "activities.csv",
             "milestones.csv",
@@ -493,7 +564,7 @@ mod tests {
         ] {
             let read = |dir: &Path| std::fs::read(dir.join(file)).expect("read");
             assert_eq!(read(&a), read(&b), "{file} differs for one seed");
-            if file != "organizations.csv" {
+            if !matches!(file, "organizations.csv" | "partnerships.csv") {
                 assert_ne!(read(&a), read(&c), "{file} ignores the seed");
             }
         }

@@ -16,6 +16,7 @@ use iip_store::Store;
 use iip_vault::MasterKey;
 
 pub mod checks;
+pub mod directory;
 
 /// A fresh, empty store of one backend. Every `open` reaches the same database.
 pub trait Backend: Send + Sync {
@@ -196,6 +197,28 @@ macro_rules! conformance_tests {
             forgetting_removes_identities_and_keeps_counts,
             refusals_among_concurrent_writes_leave_the_others_whole
         );
+        $crate::conformance_tests!(@directory $fresh;
+            services_are_put_replaced_and_refused_for_unknown_organizations,
+            partnerships_are_put_and_imported,
+            community_figures_are_replaced_and_organizations_carry_areas_served,
+            need_signals_come_from_pathway_needs_and_latest_low_self_scores,
+            referrals_are_created_only_for_known_participants_organizations_and_services,
+            referral_changes_are_compare_and_set_and_keep_every_event,
+            concurrent_referral_changes_from_the_same_state_have_one_winner,
+            referrals_are_listed_by_organization_and_participant_newest_first,
+            forgetting_removes_referrals_services_and_partnerships,
+            sealed_referral_notes_leave_nothing_readable,
+            clear_referral_notes_are_sealed_with_identities
+        );
+    };
+    (@directory $fresh:path; $($check:ident),+) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $check() {
+                let Some(backend) = $fresh().await else { return };
+                $crate::directory::$check(&backend).await;
+            }
+        )+
     };
     (@each $fresh:path; $($check:ident),+) => {
         $(

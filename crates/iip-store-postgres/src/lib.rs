@@ -19,6 +19,7 @@ use sqlx::{Postgres, Row, Transaction};
 mod accounts;
 mod audit;
 mod case;
+mod directory;
 mod identity;
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
@@ -126,7 +127,7 @@ impl PgStore {
     /// Deleted rows stay in the table's pages as dead versions until vacuumed; a forgotten
     /// identity or destroyed data key must not.
     async fn vacuum_identities(&self) -> StoreResult<()> {
-        sqlx::query("VACUUM participant_identity, org_key")
+        sqlx::query("VACUUM participant_identity, org_key, referral, referral_event")
             .execute(&self.pool)
             .await
             .map_err(backend)?;
@@ -192,15 +193,19 @@ impl IdentityStore for PgStore {
 
     /// Forgets a participant's identity; their activities and outcomes stay.
     async fn forget_participant(&self, org_id: &str, participant_id: &str) -> StoreResult<bool> {
+        let mut tx = self.write().await?;
         let done = sqlx::query(
             "DELETE FROM participant_identity WHERE org_id = $1 AND participant_row = \
              (SELECT id FROM participant WHERE org_id = $1 AND participant_id = $2)",
         )
         .bind(org_id)
         .bind(participant_id)
-        .execute(&self.pool)
+        .execute(&mut *tx)
         .await
         .map_err(backend)?;
+        // Their referrals (notes, reasons) go too.
+        directory::forget_participant(&mut tx, org_id, participant_id).await?;
+        tx.commit().await.map_err(backend)?;
         self.vacuum_identities().await?;
         Ok(done.rows_affected() > 0)
     }
@@ -219,6 +224,8 @@ impl IdentityStore for PgStore {
             .execute(&mut *tx)
             .await
             .map_err(backend)?;
+        // Its services, agreements and referrals sent or received go too.
+        directory::forget_organization(&mut tx, org_id).await?;
         tx.commit().await.map_err(backend)?;
         if let Some(keys) = self.keys.as_deref() {
             keys.forget(org_id);
@@ -246,6 +253,8 @@ impl IdentityStore for PgStore {
             let clear = identity::read(None, &mut tx, row, 2, id, &org).await?;
             identity::write(Some(keys), &mut tx, id, &org, &clear).await?;
         }
+        // Referral notes and reasons written in the clear are sealed with them.
+        directory::seal_clear_texts(keys, &mut tx).await?;
         tx.commit().await.map_err(backend)?;
         self.vacuum_identities().await?;
         Ok(rows.len() as u64)
@@ -390,7 +399,7 @@ impl Store for PgStore {
         digest.section(sorted(
             self.lines(
                 "SELECT org_id || '|' || name || '|' || sector || '|' || level || '|' || coalesce(parent_id, '') || '|' || \
-                 coalesce(area, '') FROM organization",
+                 coalesce(area, '') || '|' || coalesce(areas_served, '') FROM organization",
             )
             .await?,
         ));
@@ -422,6 +431,10 @@ impl Store for PgStore {
                 .map(|r| format!("{}|{}", r.get::<String, _>(0), score_text(r.get(1))))
                 .collect(),
         ));
+        // The directory: agreements, then services.
+        for section in directory::digest_sections(self).await? {
+            digest.section(section);
+        }
         Ok(digest.finish())
     }
 
@@ -542,11 +555,11 @@ impl ImportSession for PgImport {
             return Ok(Written::DuplicateInPackage);
         }
         sqlx::query(
-            "INSERT INTO organization (org_id, name, sector, level, parent_id, area, last_import) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) \
+            "INSERT INTO organization (org_id, name, sector, level, parent_id, area, areas_served, last_import) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              ON CONFLICT (org_id) DO UPDATE SET name = excluded.name, sector = excluded.sector, \
              level = excluded.level, parent_id = excluded.parent_id, area = excluded.area, \
-             last_import = excluded.last_import",
+             areas_served = excluded.areas_served, last_import = excluded.last_import",
         )
         .bind(org.org_id.as_str())
         .bind(&org.name)
@@ -554,11 +567,16 @@ impl ImportSession for PgImport {
         .bind(org.level.as_str())
         .bind(org.parent_id.as_ref().map(|p| p.as_str()))
         .bind(org.area.as_deref())
+        .bind(directory::join_areas(&org.areas_served))
         .bind(self.import_id)
         .execute(&mut *self.tx)
         .await
         .map_err(backend)?;
         Ok(Written::Stored)
+    }
+
+    async fn upsert_partnership(&mut self, partnership: &iip_directory::Partnership) -> StoreResult<Written> {
+        self.write_partnership(partnership).await
     }
 
     async fn organization_parents(&mut self) -> StoreResult<Vec<(String, Option<String>)>> {

@@ -19,6 +19,7 @@ mod accounts;
 mod audit;
 mod batch;
 mod case;
+mod directory;
 mod identity;
 
 pub use iip_store::sealing::Keys;
@@ -216,6 +217,8 @@ impl IdentityStore for SqliteStore {
             let clear = identity::read(None, &mut tx, row, 2, id, &org).await?;
             identity::write(Some(keys), &mut tx, id, &org, &clear).await?;
         }
+        // Referral notes and reasons written in the clear are sealed with them.
+        directory::seal_clear_texts(keys, &mut tx).await?;
         tx.commit().await.map_err(backend)?;
         sqlx::query("VACUUM").execute(&self.writer).await.map_err(backend)?;
         sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
@@ -266,15 +269,19 @@ impl IdentityStore for SqliteStore {
     /// Forgets a participant's identity (names, birth date): the sealed row is deleted and
     /// zeroed; the participant's activities and outcomes stay, so aggregates do not change.
     async fn forget_participant(&self, org_id: &str, participant_id: &str) -> StoreResult<bool> {
+        let mut tx = self.write().await?;
         let done = sqlx::query(
             "DELETE FROM participant_identity WHERE participant_row = \
              (SELECT id FROM participant WHERE org_id = ? AND participant_id = ?)",
         )
         .bind(org_id)
         .bind(participant_id)
-        .execute(&self.writer)
+        .execute(&mut *tx)
         .await
         .map_err(backend)?;
+        // Their referrals (notes, reasons) go too.
+        directory::forget_participant(&mut tx, org_id, participant_id).await?;
+        tx.commit().await.map_err(backend)?;
         self.scrub().await?;
         Ok(done.rows_affected() > 0)
     }
@@ -297,6 +304,8 @@ impl IdentityStore for SqliteStore {
             .execute(&mut *tx)
             .await
             .map_err(backend)?;
+        // Its services, agreements and referrals sent or received go too.
+        directory::forget_organization(&mut tx, org_id).await?;
         tx.commit().await.map_err(backend)?;
         if let Some(keys) = self.keys.as_deref() {
             keys.forget(org_id);
@@ -452,7 +461,7 @@ impl Store for SqliteStore {
     async fn content_digest(&self) -> StoreResult<String> {
         // Every fact column, no bookkeeping (import ids, row ids), in a stable order.
         const QUERIES: &[&str] = &[
-            "SELECT org_id || '|' || name || '|' || sector || '|' || level || '|' || ifnull(parent_id, '') || '|' || ifnull(area, '') FROM organization ORDER BY 1",
+            "SELECT org_id || '|' || name || '|' || sector || '|' || level || '|' || ifnull(parent_id, '') || '|' || ifnull(area, '') || '|' || ifnull(areas_served, '') FROM organization ORDER BY 1",
             "PARTICIPANTS",
             "SELECT p.org_id || '|' || p.participant_id || '|' || a.date || '|' || a.program || '|' || a.hours_centi || '|' || a.element || '|' || a.occurrences FROM activity a JOIN participant p ON p.id = a.participant_row ORDER BY 1",
             "SELECT p.org_id || '|' || p.participant_id || '|' || m.date || '|' || m.milestone FROM milestone m JOIN participant p ON p.id = m.participant_row ORDER BY 1",
@@ -469,6 +478,10 @@ impl Store for SqliteStore {
                     .map_err(backend)?
             };
             digest.section(rows);
+        }
+        // The directory: agreements, then services.
+        for section in directory::digest_sections(self).await? {
+            digest.section(section);
         }
         Ok(digest.finish())
     }
@@ -535,11 +548,11 @@ impl ImportSession for SqliteImport {
             return Ok(Written::DuplicateInPackage);
         }
         sqlx::query(
-            "INSERT INTO organization (org_id, name, sector, level, parent_id, area, last_import) \
-             VALUES (?, ?, ?, ?, ?, ?, ?) \
+            "INSERT INTO organization (org_id, name, sector, level, parent_id, area, areas_served, last_import) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?) \
              ON CONFLICT (org_id) DO UPDATE SET name = excluded.name, sector = excluded.sector, \
              level = excluded.level, parent_id = excluded.parent_id, area = excluded.area, \
-             last_import = excluded.last_import",
+             areas_served = excluded.areas_served, last_import = excluded.last_import",
         )
         .bind(org.org_id.as_str())
         .bind(&org.name)
@@ -547,11 +560,16 @@ impl ImportSession for SqliteImport {
         .bind(org.level.as_str())
         .bind(org.parent_id.as_ref().map(|p| p.as_str()))
         .bind(org.area.as_deref())
+        .bind(directory::join_areas(&org.areas_served))
         .bind(self.import_id)
         .execute(&mut *self.tx)
         .await
         .map_err(backend)?;
         Ok(Written::Stored)
+    }
+
+    async fn upsert_partnership(&mut self, partnership: &iip_directory::Partnership) -> StoreResult<Written> {
+        self.write_partnership(partnership).await
     }
 
     async fn organization_parents(&mut self) -> StoreResult<Vec<(String, Option<String>)>> {

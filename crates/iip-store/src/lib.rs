@@ -4,6 +4,7 @@
 use std::future::Future;
 
 pub mod codec;
+pub mod directory;
 pub mod sealing;
 
 use iip_domain::Date;
@@ -48,7 +49,11 @@ pub struct TableCounts {
     pub assessments: u64,
 }
 
-pub trait Store: AccountStore + CaseStore + AuditStore + IdentityStore + Clone + Send + Sync + 'static {
+pub use directory::{DirectoryStore, ReferralFilter};
+
+pub trait Store:
+    AccountStore + CaseStore + AuditStore + IdentityStore + DirectoryStore + Clone + Send + Sync + 'static
+{
     type Import: ImportSession;
 
     /// Starts an all-or-nothing import: nothing is visible to readers until `commit`.
@@ -83,6 +88,14 @@ pub trait Store: AccountStore + CaseStore + AuditStore + IdentityStore + Clone +
 /// One import in progress, inside a single transaction.
 pub trait ImportSession: Send {
     fn upsert_organization(&mut self, org: &Organization) -> impl Future<Output = StoreResult<Written>> + Send;
+
+    /// Adds or replaces an agreement by `partnership_id`. `UnknownParent` when either
+    /// organization is neither in the store nor written earlier in this session;
+    /// `DuplicateInPackage` when the id was written earlier in this session.
+    fn upsert_partnership(
+        &mut self,
+        partnership: &iip_directory::Partnership,
+    ) -> impl Future<Output = StoreResult<Written>> + Send;
 
     /// Every organization's `(org_id, parent_id)`, including those written in this session.
     fn organization_parents(&mut self) -> impl Future<Output = StoreResult<Vec<(String, Option<String>)>>> + Send;

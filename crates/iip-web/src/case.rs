@@ -441,6 +441,8 @@ pub(crate) async fn pathway_view<S: Store>(
             .unwrap_or_default();
         format!("{:.0}% on {}{first}", a.score * 100.0, a.date)
     });
+    let (referrals, referral_services) =
+        crate::referrals::for_pathway(state, &user.principal.org_id, org, participant_id).await?;
     // Offer the participant's own language first when we have it.
     let suggested_lang = match p.primary_language.as_ref().map(|l| l.as_str()) {
         Some("zh") => "zh-CN",
@@ -474,6 +476,8 @@ pub(crate) async fn pathway_view<S: Store>(
             },
             consents => consents,
             partners => partners,
+            referrals,
+            referral_services,
         },
     )
 }

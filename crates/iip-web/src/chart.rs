@@ -145,6 +145,68 @@ pub(crate) fn thousands(n: u64) -> String {
     out
 }
 
+/// One square of a heat map: its shade (0 = no gap … 4 = the largest) and its label.
+pub struct HeatSquare {
+    pub shade: u8,
+    pub label: String,
+}
+
+/// A heat map of areas (rows) by elements (columns); each square carries its number as text,
+/// so the figure reads without colour.
+pub fn heat_map(title: &str, description: &str, columns: &[String], rows: &[(String, Vec<HeatSquare>)]) -> String {
+    const LABEL: f64 = 170.0;
+    const CELL_W: f64 = 72.0;
+    const CELL_H: f64 = 30.0;
+    const HEAD: f64 = 56.0;
+    let width = LABEL + CELL_W * columns.len() as f64 + 4.0;
+    let height = HEAD + CELL_H * rows.len() as f64 + 4.0;
+    let mut svg = String::new();
+    let _ = write!(
+        svg,
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" viewBox=\"0 0 {width:.0} {height:.0}\" role=\"img\" \
+         aria-labelledby=\"heat-title heat-desc\" class=\"chart heat\"><title id=\"heat-title\">{}</title>\
+         <desc id=\"heat-desc\">{}</desc>",
+        escape(title),
+        escape(description)
+    );
+    for (c, column) in columns.iter().enumerate() {
+        let x = LABEL + CELL_W * c as f64 + CELL_W / 2.0;
+        let _ = write!(
+            svg,
+            "<text x=\"{x:.0}\" y=\"{:.0}\" text-anchor=\"middle\" class=\"chart-label heat-head\">{}</text>",
+            HEAD - 10.0,
+            escape(column)
+        );
+    }
+    for (r, (area, squares)) in rows.iter().enumerate() {
+        let y = HEAD + CELL_H * r as f64;
+        let _ = write!(
+            svg,
+            "<text x=\"{:.0}\" y=\"{:.0}\" text-anchor=\"end\" class=\"chart-label\">{}</text>",
+            LABEL - 8.0,
+            y + 20.0,
+            escape(area)
+        );
+        for (c, square) in squares.iter().enumerate() {
+            let x = LABEL + CELL_W * c as f64;
+            let _ = write!(
+                svg,
+                "<rect x=\"{x:.0}\" y=\"{y:.0}\" width=\"{:.0}\" height=\"{:.0}\" class=\"heat-{}\"/>\
+                 <text x=\"{:.0}\" y=\"{:.0}\" text-anchor=\"middle\" class=\"chart-value heat-text-{}\">{}</text>",
+                CELL_W - 2.0,
+                CELL_H - 2.0,
+                square.shade.min(4),
+                x + CELL_W / 2.0,
+                y + 20.0,
+                u8::from(square.shade >= 3),
+                escape(&square.label)
+            );
+        }
+    }
+    svg.push_str("</svg>");
+    svg
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -130,11 +130,7 @@ pub async fn list<S: Store>(
     if !user.principal.role.works_with_participants() {
         return Err(WebError::Forbidden("Shared records are for case workers.".into()));
     }
-    let shared = state
-        .store
-        .shared_with(&user.principal.org_id, Date::today())
-        .await
-        .map_err(internal)?;
+    let shared = crate::sharing::shared_with(&state, &user.principal.org_id).await?;
     let orgs = state.store.organizations().await.map_err(internal)?;
     let name = |id: &str| {
         orgs.iter()
@@ -165,11 +161,7 @@ pub async fn view<S: Store>(
     if !user.principal.role.works_with_participants() {
         return Err(WebError::Forbidden("Shared records are for case workers.".into()));
     }
-    let shared = state
-        .store
-        .shared_with(&user.principal.org_id, Date::today())
-        .await
-        .map_err(internal)?;
+    let shared = crate::sharing::shared_with(&state, &user.principal.org_id).await?;
     let consent = shared
         .iter()
         .find(|s| s.owner_org_id == owner && s.participant_id == participant_id)

@@ -8,11 +8,15 @@ pub mod auth;
 mod case;
 mod chart;
 mod consent;
+mod directory;
 pub mod funding;
+mod gaps;
 pub mod live;
 pub mod openapi;
 mod pages;
+mod referrals;
 mod selfassess;
+mod sharing;
 
 use std::sync::Arc;
 
@@ -42,6 +46,8 @@ pub struct AppState<S> {
     translations: iip_i18n::Translations,
     /// The funding simulator's formula, baseline, need and member tables, when configured.
     funding: Option<iip_funding::Scenario>,
+    /// A referral still unanswered after this many days is flagged.
+    pub referral_flag_days: u32,
 }
 
 impl<S: Store> AppState<S> {
@@ -58,12 +64,18 @@ impl<S: Store> AppState<S> {
             limiter: iip_auth::LoginLimiter::default(),
             translations: iip_i18n::Translations::load().map_err(|e| WebError::Internal(e.to_string()))?,
             funding: None,
+            referral_flag_days: 7,
         })
     }
 
     /// Serves the funding simulator (`/funding`) for this scenario.
     pub fn with_funding(mut self, scenario: iip_funding::Scenario) -> Self {
         self.funding = Some(scenario);
+        self
+    }
+
+    pub fn with_referral_flag_days(mut self, days: u32) -> Self {
+        self.referral_flag_days = days;
         self
     }
 
@@ -159,6 +171,14 @@ fn templates() -> Result<Environment<'static>, minijinja::Error> {
     env.add_template("login.html", include_str!("../templates/login.html"))?;
     env.add_template("users.html", include_str!("../templates/users.html"))?;
     env.add_template("shared.html", include_str!("../templates/shared.html"))?;
+    env.add_template("directory.html", include_str!("../templates/directory.html"))?;
+    env.add_template("referrals.html", include_str!("../templates/referrals.html"))?;
+    env.add_template("referral.html", include_str!("../templates/referral.html"))?;
+    env.add_template("gaps.html", include_str!("../templates/gaps.html"))?;
+    env.add_template(
+        "referral_metrics.html",
+        include_str!("../templates/referral_metrics.html"),
+    )?;
     env.add_template("welcome.html", include_str!("../templates/welcome.html"))?;
     env.add_template("participants.html", include_str!("../templates/participants.html"))?;
     env.add_template(
@@ -241,6 +261,18 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
             "/participants/{participant_id}/consents/{consent_id}/revoke",
             post(consent::revoke::<S>),
         )
+        .route("/participants/{participant_id}/referrals", post(referrals::create::<S>))
+        .route("/referrals", get(referrals::list::<S>))
+        .route("/referrals/metrics", get(gaps::referral_page::<S>))
+        .route("/api/referrals/metrics", get(gaps::referral_api::<S>))
+        .route("/gaps", get(gaps::page::<S>))
+        .route("/gaps.csv", get(gaps::csv::<S>))
+        .route("/api/gaps", get(gaps::api::<S>))
+        .route("/referrals/{id}", get(referrals::view::<S>))
+        .route("/referrals/{id}/status", post(referrals::change::<S>))
+        .route("/directory", get(directory::page::<S>))
+        .route("/directory.json", get(directory::hsds::<S>))
+        .route("/api/services", get(directory::api::<S>))
         .route("/shared", get(consent::list::<S>))
         .route("/shared/{org_id}/{participant_id}", get(consent::view::<S>))
         .route("/participants/{participant_id}/{record}", post(case::record::<S>))

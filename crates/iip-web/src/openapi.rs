@@ -80,6 +80,18 @@ pub fn spec_document() -> Value {
         "The record breaks a rule; every field is named",
         json!({ "$ref": "#/components/schemas/FieldErrors" }),
     );
+    let gap_report = json!({ "type": "object", "required": ["threshold", "cells", "gaps", "heat_map"], "properties": {
+                    "threshold": { "type": "integer" }, "cells": { "type": "array", "items": { "type": "object" } },
+                    "gaps": { "type": "array", "items": { "type": "object", "required": ["rank", "area", "element", "gap_score", "sentence"], "properties": {
+                        "rank": { "type": "integer" }, "area": { "type": "string" }, "element": { "type": "string" }, "language": { "type": ["string", "null"] },
+                        "need_count": { "type": ["integer", "null"], "description": "Never 1 to 9" }, "gap_score": { "type": "number" }, "sentence": { "type": "string" } } } },
+                    "heat_map": { "type": "object" }, "unplaced_needs": { "type": ["integer", "null"] } } });
+    let referral_report = json!({ "type": "object", "required": ["rows"], "properties": { "rows": { "type": "array", "items": { "type": "object",
+                    "required": ["breakdown", "group"], "properties": {
+                        "breakdown": { "type": "string" }, "group": { "type": "string" },
+                        "sent": { "type": ["integer", "null"], "description": "Never 1 to 9" }, "accepted": { "type": ["integer", "null"] }, "completed": { "type": ["integer", "null"] },
+                        "acceptance_rate": { "type": ["number", "null"] }, "completion_rate": { "type": ["number", "null"] },
+                        "median_days_to_acceptance": { "type": ["number", "null"] }, "median_days_to_completion": { "type": ["number", "null"] } } } } } });
     json!({
         "openapi": "3.1.0",
         "info": {
@@ -143,6 +155,27 @@ pub fn spec_document() -> Value {
                 "requestBody": json_body(record_schema(&spec::ASSESSMENTS, &["org_id", "participant_id"])),
                 "responses": with_errors(json!({ "201": json_response("Recorded", json!({ "$ref": "#/components/schemas/Recorded" })), "422": invalid })),
             } },
+            "/api/services": { "get": {
+                "summary": "Search the service directory (not personal data): every filter is optional",
+                "parameters": [
+                    { "name": "element", "in": "query", "required": false, "schema": { "type": "string", "pattern": "^[a-z_]{0,40}$" }, "description": "A framework element id" },
+                    { "name": "language", "in": "query", "required": false, "schema": { "type": "string", "pattern": "^([a-z]{2})?$" }, "description": "ISO 639-1 code" },
+                    { "name": "area", "in": "query", "required": false, "schema": { "type": "string", "maxLength": 100 }, "description": "A city, county or ZIP code" },
+                    { "name": "regardless_of_status", "in": "query", "required": false, "schema": { "type": "string", "enum": ["", "true", "false", "on", "1", "0"] } },
+                    { "name": "free", "in": "query", "required": false, "schema": { "type": "string", "enum": ["", "true", "false", "on", "1", "0"] } },
+                    { "name": "q", "in": "query", "required": false, "schema": { "type": "string", "maxLength": 100 }, "description": "Words in the name or description" },
+                ],
+                "responses": with_errors(json!({ "200": json_response("Matching services", json!({ "$ref": "#/components/schemas/ServiceList" })) })),
+            } },
+            "/api/gaps": { "get": {
+                "summary": "Community gap analysis of the areas in your view: need against capacity by area, element and language, ranked, with the heat map (participant counts from 1 to 9 withheld)",
+                "responses": with_errors(json!({ "200": json_response("The gap report", gap_report) })),
+            } },
+            "/api/referrals/metrics": { "get": {
+                "summary": "Referral metrics of a program year: sent, accepted, completed, median days, by element, partner and sector (suppressed)",
+                "parameters": [ { "name": "year", "in": "query", "required": false, "schema": { "type": "string", "pattern": "^([0-9]{4}-[0-9]{2})?$" }, "description": "Program year, e.g. 2024-25; empty: the default" } ],
+                "responses": with_errors(json!({ "200": json_response("The referral report", referral_report) })),
+            } },
             "/api/openapi.json": { "get": {
                 "summary": "This document",
                 "security": [],
@@ -157,6 +190,15 @@ pub fn spec_document() -> Value {
             "schemas": {
                 "Error": { "type": "object", "properties": { "error": { "type": "string" } }, "required": ["error"] },
                 "FieldErrors": { "type": "object", "properties": { "error": { "type": "string" }, "fields": { "type": "object", "additionalProperties": { "type": "string" }, "description": "Each refused field and why (absent when the body is not an object)" } }, "required": ["error"] },
+                "ServiceList": { "type": "object", "required": ["services"], "properties": { "services": { "type": "array", "items": { "type": "object",
+                    "required": ["service_id", "org_id", "name", "elements", "languages", "regardless_of_status", "free", "areas", "locations"],
+                    "properties": {
+                        "service_id": { "type": "string" }, "org_id": { "type": "string" }, "name": { "type": "string" },
+                        "description": { "type": ["string", "null"] }, "elements": { "type": "array", "items": { "type": "string" } },
+                        "languages": { "type": "array", "items": { "type": "string" } }, "eligibility": { "type": ["string", "null"] },
+                        "regardless_of_status": { "type": "boolean" }, "free": { "type": "boolean" }, "fees": { "type": ["string", "null"] },
+                        "schedule": { "type": ["string", "null"] }, "areas": { "type": "array", "items": { "type": "string" } },
+                        "locations": { "type": "array", "items": { "type": "object" } }, "url": { "type": ["string", "null"] }, "email": { "type": ["string", "null"] } } } } } },
                 "Recorded": { "type": "object", "properties": { "recorded": { "type": "string" } }, "required": ["recorded"] },
                 "ParticipantList": { "type": "object", "properties": { "participants": { "type": "array", "items": { "type": "object", "properties": {
                     "participant_id": { "type": "string" }, "first_name": { "type": ["string", "null"] }, "last_name": { "type": ["string", "null"] },

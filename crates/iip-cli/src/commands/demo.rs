@@ -6,7 +6,7 @@ use anyhow::{Context, bail};
 use iip_domain::{Date, ProgramYear};
 use iip_funding::{Formula, MemberTable, NeedTable, Scenario};
 use iip_generate::{GeneratorConfig, generate};
-use iip_store::Store;
+use iip_store::{AccountStore as _, Store};
 use iip_store_sqlite::SqliteStore;
 
 use super::{init_tracing, load_framework};
@@ -86,6 +86,20 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     println!("try: iip report --db {} --year 2024-25 --format csv", db.display());
     let year = ProgramYear::containing(store.latest_activity_date().await?.unwrap_or_else(Date::today));
     demo_accounts(&store).await?;
+    let case_worker = store
+        .user_by_email("caseworker@demo.iip")
+        .await?
+        .context("the demo case worker")?
+        .id;
+    let region =
+        super::demo_region::seed(&store, &framework, &args.dir, args.participants, args.seed, case_worker).await?;
+    println!(
+        "directory: {} services, {} community figures in {}, {} referrals in every state (see /directory, /referrals, /gaps)",
+        region.services,
+        region.community,
+        args.dir.join("community.csv").display(),
+        region.referrals
+    );
     let funding = demo_funding(&store_args, &args.dir, year).await?;
     if args.no_serve {
         store.close().await;

@@ -5,6 +5,8 @@ pub mod bench_footprint;
 pub mod bench_linkage;
 pub mod check;
 pub mod demo;
+pub mod demo_region;
+pub mod directory;
 pub mod forget;
 pub mod funding;
 pub mod generate;

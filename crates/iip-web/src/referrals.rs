@@ -1,0 +1,473 @@
+//! Closed-loop referrals: a case worker refers a participant to a partner's service; the
+//! partner answers and reports progress through the HL7 SDOH states; a completed referral's
+//! outcome becomes a milestone on the participant's record, so it counts as §5 says.
+//!
+//! The receiving organization sees who was referred only while the participant's consent to
+//! share with it is active (and a data-sharing agreement, see `sharing`); otherwise the
+//! referral shows its element, service and state, and "withheld" for the person and the note.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use iip_directory::{NewReferral, Referral, ReferralEvent, ReferralStatus, Side};
+use iip_domain::facts::FactSink;
+use iip_domain::records::MilestoneRecord;
+use iip_domain::{Date, Id};
+use iip_store::{ReferralFilter, Store};
+use minijinja::context;
+
+use crate::auth::{CurrentUser, unix_now};
+use crate::{AppState, FormFields, WebError, csrf_form, internal};
+
+fn case_worker(user: &CurrentUser) -> Result<&str, WebError> {
+    if user.principal.role.works_with_participants() {
+        Ok(&user.principal.org_id)
+    } else {
+        Err(WebError::Forbidden(
+            "Referrals are made and answered by case workers.".into(),
+        ))
+    }
+}
+
+fn no_referral() -> WebError {
+    WebError::NotFound("There is no referral with that number for your organization.".into())
+}
+
+/// Organization names by id.
+async fn org_names<S: Store>(state: &AppState<S>) -> Result<HashMap<String, String>, WebError> {
+    Ok(state
+        .store
+        .organizations()
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .map(|o| (o.org_id, o.name))
+        .collect())
+}
+
+/// Whether the receiving organization may see who a referral is about today.
+async fn receiver_may_see<S: Store>(state: &AppState<S>, referral: &Referral) -> Result<bool, WebError> {
+    let shared = crate::sharing::shared_with(state, &referral.to_org_id).await?;
+    Ok(shared
+        .iter()
+        .any(|s| s.owner_org_id == referral.from_org_id && s.participant_id == referral.participant_id))
+}
+
+fn when(at: i64) -> String {
+    iip_directory::referral::date_of(at).to_string()
+}
+
+/// A referral as a page shows it to `viewer_org`.
+fn referral_view(
+    referral: &Referral,
+    names: &HashMap<String, String>,
+    services: &HashMap<String, String>,
+    viewer_org: &str,
+    may_see_person: bool,
+    flag_days: u32,
+    now: i64,
+) -> minijinja::Value {
+    let name = |id: &str| names.get(id).cloned().unwrap_or_else(|| id.to_owned());
+    let side = referral.side_of(viewer_org);
+    let person = match side {
+        Some(Side::Sender) => Some(referral.participant_id.clone()),
+        _ if may_see_person => Some(referral.participant_id.clone()),
+        _ => None,
+    };
+    let history: Vec<_> = referral
+        .events
+        .iter()
+        .map(|e| {
+            context! {
+                status => e.status.label(),
+                on => when(e.at),
+                by => name(&e.by_org_id),
+                reason => e.reason.clone(),
+            }
+        })
+        .collect();
+    context! {
+        id => referral.id,
+        from => name(&referral.from_org_id),
+        from_org => referral.from_org_id.clone(),
+        to => name(&referral.to_org_id),
+        service => referral.service_id.as_ref().map(|s| services.get(s).cloned().unwrap_or_else(|| s.clone())),
+        element => referral.element.clone(),
+        status => referral.status.label(),
+        status_code => referral.status.as_str(),
+        requested_on => referral.requested_on().to_string(),
+        person,
+        note => person_visible(side, may_see_person).then(|| referral.note.clone()).flatten(),
+        outcome => referral.outcome_milestone.clone(),
+        unanswered => referral.unanswered(now, flag_days),
+        history,
+    }
+}
+
+fn person_visible(side: Option<Side>, may_see_person: bool) -> bool {
+    side == Some(Side::Sender) || may_see_person
+}
+
+async fn service_names<S: Store>(state: &AppState<S>) -> Result<HashMap<String, String>, WebError> {
+    Ok(state
+        .store
+        .services()
+        .await
+        .map_err(internal)?
+        .into_iter()
+        .map(|s| (s.service_id.as_str().to_owned(), s.name))
+        .collect())
+}
+
+/// The referrals section of a pathway page: the participant's referrals as the owner sees
+/// them (with the services one may refer to), or those sent to a partner viewing the record.
+pub(crate) async fn for_pathway<S: Store>(
+    state: &AppState<S>,
+    viewer_org: &str,
+    owner_org: &str,
+    participant_id: &str,
+) -> Result<(Vec<minijinja::Value>, Vec<minijinja::Value>), WebError> {
+    let names = org_names(state).await?;
+    let services = state.store.services().await.map_err(internal)?;
+    let service_names: HashMap<String, String> = services
+        .iter()
+        .map(|s| (s.service_id.as_str().to_owned(), s.name.clone()))
+        .collect();
+    let now = unix_now();
+    let referrals = state
+        .store
+        .referrals(ReferralFilter::Participant {
+            org_id: owner_org,
+            participant_id,
+        })
+        .await
+        .map_err(internal)?;
+    let shown = referrals
+        .iter()
+        .filter(|r| viewer_org == owner_org || r.to_org_id == viewer_org)
+        .map(|r| {
+            referral_view(
+                r,
+                &names,
+                &service_names,
+                viewer_org,
+                true,
+                state.referral_flag_days,
+                now,
+            )
+        })
+        .collect();
+    let choices = if viewer_org == owner_org {
+        services
+            .iter()
+            .filter(|s| s.org_id.as_str() != owner_org)
+            .map(|s| {
+                let org = names.get(s.org_id.as_str()).cloned().unwrap_or_else(|| s.org_id.as_str().to_owned());
+                context! { id => s.service_id.as_str(), name => format!("{} — {org}", s.name), elements => s.elements.clone() }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Ok((shown, choices))
+}
+
+/// `POST /participants/{id}/referrals`: service, element, note.
+pub async fn create<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    user: CurrentUser,
+    Path(participant_id): Path<String>,
+    form: FormFields,
+) -> Result<Response, WebError> {
+    let org = case_worker(&user)?.to_owned();
+    let fields = csrf_form(form, &user)?;
+    let not_found = || WebError::NotFound("There is no participant with that id in your organization.".into());
+    let participant = Id::parse(&participant_id).map_err(|_| not_found())?;
+    let record = state
+        .store
+        .participant_record(&org, &participant_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(not_found)?;
+    let field = |k: &str| fields.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
+    let mut errors: Vec<(&'static str, String)> = Vec::new();
+    let services = state.store.services().await.map_err(internal)?;
+    let service = field("service_id").and_then(|id| services.iter().find(|s| s.service_id.as_str() == id));
+    let service = match service {
+        Some(s) if s.org_id.as_str() != org => Some(s),
+        _ => {
+            errors.push(("service_id", "is not a partner's service in the directory".into()));
+            None
+        }
+    };
+    let element = field("element")
+        .map(str::to_owned)
+        .or_else(|| service.and_then(|s| s.elements.first().cloned()));
+    let element = match element {
+        Some(e) if state.framework.elements.iter().any(|x| x.id == e) => Some(e),
+        _ => {
+            errors.push(("element", "is not an element of the framework".into()));
+            None
+        }
+    };
+    let note = field("note").map(str::to_owned);
+    if note
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > 500 || n.chars().any(char::is_control))
+    {
+        errors.push(("note", "is at most 500 characters, without control characters".into()));
+    }
+    if let Some(service) = service {
+        let today = Date::today();
+        let consented = state
+            .store
+            .consents(record.row)
+            .await
+            .map_err(internal)?
+            .iter()
+            .any(|c| c.partner_org_id == service.org_id.as_str() && c.active_on(today));
+        if !consented {
+            errors.push((
+                "service_id",
+                "needs the participant's active consent to share with that organization: record it first".into(),
+            ));
+        }
+    }
+    let (Some(service), Some(element), true) = (service, element, errors.is_empty()) else {
+        let map = errors
+            .into_iter()
+            .map(|(f, m)| (f.to_owned(), m))
+            .collect::<HashMap<_, _>>();
+        let page = crate::case::pathway_page(&state, &user, &participant_id, Some(("referrals", map))).await?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    };
+    let new = NewReferral {
+        from_org_id: Id::parse(&org).map_err(internal)?,
+        participant_id: participant,
+        to_org_id: service.org_id.clone(),
+        service_id: Some(service.service_id.clone()),
+        element,
+        note,
+        by_user: user.principal.user_id,
+        at: unix_now(),
+    };
+    let id = match state.store.create_referral(&new).await.map_err(internal)? {
+        Ok(id) => id,
+        Err(_) => return Err(not_found()),
+    };
+    state
+        .audit_participant(
+            &user,
+            &org,
+            &participant_id,
+            "change",
+            &format!("referral {id} sent to {}", service.org_id),
+        )
+        .await?;
+    Ok(Redirect::to(&format!("/participants/{participant_id}#referrals")).into_response())
+}
+
+/// `GET /referrals`: what the user's organization sent and received, unanswered ones flagged.
+pub async fn list<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    user: CurrentUser,
+) -> Result<Html<String>, WebError> {
+    let org = case_worker(&user)?.to_owned();
+    let referrals = state
+        .store
+        .referrals(ReferralFilter::Organization(&org))
+        .await
+        .map_err(internal)?;
+    let names = org_names(&state).await?;
+    let services = service_names(&state).await?;
+    let shared = crate::sharing::shared_with(&state, &org).await?;
+    let now = unix_now();
+    let view = |r: &Referral| {
+        let may_see = shared
+            .iter()
+            .any(|s| s.owner_org_id == r.from_org_id && s.participant_id == r.participant_id);
+        referral_view(r, &names, &services, &org, may_see, state.referral_flag_days, now)
+    };
+    let received: Vec<_> = referrals.iter().filter(|r| r.to_org_id == org).map(view).collect();
+    let sent: Vec<_> = referrals.iter().filter(|r| r.from_org_id == org).map(view).collect();
+    let unanswered = referrals
+        .iter()
+        .filter(|r| r.to_org_id == org && r.unanswered(now, state.referral_flag_days))
+        .count();
+    crate::pages::render(
+        &state,
+        "referrals.html",
+        context! {
+            user => user.nav(),
+            received,
+            sent,
+            unanswered,
+            flag_days => state.referral_flag_days,
+        },
+    )
+}
+
+/// The referral, when the user's organization sent or received it.
+async fn visible_referral<S: Store>(state: &AppState<S>, org: &str, id: i64) -> Result<Referral, WebError> {
+    let referral = state
+        .store
+        .referral(id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(no_referral)?;
+    if referral.side_of(org).is_none() {
+        return Err(no_referral());
+    }
+    Ok(referral)
+}
+
+/// `GET /referrals/{id}`: its history and, for the side whose turn it is, the next steps.
+pub async fn view<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+) -> Result<Html<String>, WebError> {
+    let org = case_worker(&user)?.to_owned();
+    referral_page(&state, &user, &org, id, None).await
+}
+
+async fn referral_page<S: Store>(
+    state: &AppState<S>,
+    user: &CurrentUser,
+    org: &str,
+    id: i64,
+    problem: Option<String>,
+) -> Result<Html<String>, WebError> {
+    let referral = visible_referral(state, org, id).await?;
+    let side = referral.side_of(org);
+    let may_see = side == Some(Side::Sender) || receiver_may_see(state, &referral).await?;
+    if may_see {
+        state
+            .audit_participant(
+                user,
+                &referral.from_org_id,
+                &referral.participant_id,
+                "read",
+                &format!("referral {id}"),
+            )
+            .await?;
+    }
+    let names = org_names(state).await?;
+    let services = service_names(state).await?;
+    let next: Vec<_> = referral
+        .status
+        .next()
+        .iter()
+        .filter(|s| side == Some(s.decided_by()))
+        .map(|s| context! { code => s.as_str(), label => s.label(), reason => s.needs_reason() })
+        .collect();
+    let milestones: Vec<_> = state
+        .framework
+        .elements
+        .iter()
+        .filter(|e| e.id == referral.element)
+        .flat_map(|e| e.milestones.iter())
+        .map(|m| context! { id => m.id.clone(), name => iip_framework::localized(&m.name, "en").to_owned() })
+        .collect();
+    crate::pages::render(
+        state,
+        "referral.html",
+        context! {
+            user => user.nav(),
+            r => referral_view(&referral, &names, &services, org, may_see, state.referral_flag_days, unix_now()),
+            shared_link => side == Some(Side::Receiver) && may_see,
+            own_link => side == Some(Side::Sender),
+            next,
+            milestones,
+            problem,
+        },
+    )
+}
+
+/// `POST /referrals/{id}/status`: status, reason, and a milestone when it completes.
+pub async fn change<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    user: CurrentUser,
+    Path(id): Path<i64>,
+    form: FormFields,
+) -> Result<Response, WebError> {
+    let org = case_worker(&user)?.to_owned();
+    let fields = csrf_form(form, &user)?;
+    let referral = visible_referral(&state, &org, id).await?;
+    let side = referral.side_of(&org).ok_or_else(no_referral)?;
+    let field = |k: &str| fields.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
+    let refuse = |message: String| async {
+        let page = referral_page(&state, &user, &org, id, Some(message)).await?;
+        Ok::<Response, WebError>((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+    };
+    let to = match field("status").map(ReferralStatus::parse) {
+        Some(Ok(to)) => to,
+        _ => return refuse("Choose the referral's new state.".into()).await,
+    };
+    let reason = field("reason").map(str::to_owned);
+    if reason
+        .as_ref()
+        .is_some_and(|r| r.chars().count() > 500 || r.chars().any(char::is_control))
+    {
+        return refuse("The reason is at most 500 characters.".into()).await;
+    }
+    if let Err(e) = referral.status.check(to, side, reason.as_deref()) {
+        return refuse(format!("{e}.")).await;
+    }
+    let milestone = match field("milestone") {
+        Some(m) if to == ReferralStatus::Completed => match state.framework.milestone(m) {
+            Some(found) if found.id.starts_with(&format!("{}.", referral.element)) => Some(found.id.clone()),
+            _ => return refuse("That milestone is not one of the referral's element.".into()).await,
+        },
+        _ => None,
+    };
+    let event = ReferralEvent {
+        status: to,
+        at: unix_now(),
+        by_user: Some(user.principal.user_id),
+        by_org_id: org.clone(),
+        reason,
+    };
+    if !state
+        .store
+        .change_referral(id, referral.status, &event, milestone.as_deref())
+        .await
+        .map_err(internal)?
+    {
+        return refuse("Someone changed this referral a moment ago; here is its state now.".into()).await;
+    }
+    state
+        .audit(
+            Some(user.principal.user_id),
+            &org,
+            "change",
+            &format!("referral:{id}"),
+            &format!("referral {id} {}", to.as_str()),
+        )
+        .await?;
+    if let Some(milestone) = milestone {
+        record_outcome(&state, &referral, &milestone).await?;
+    }
+    Ok(Redirect::to(&format!("/referrals/{id}")).into_response())
+}
+
+/// The completed referral's outcome, as a milestone on the sender's record of the participant
+/// (the receiver may hold none): it then counts for the person wherever they participate.
+async fn record_outcome<S: Store>(state: &AppState<S>, referral: &Referral, milestone: &str) -> Result<(), WebError> {
+    let record = MilestoneRecord {
+        org_id: Id::parse(&referral.from_org_id).map_err(internal)?,
+        participant_id: Id::parse(&referral.participant_id).map_err(internal)?,
+        date: Date::today(),
+        milestone: milestone.to_owned(),
+        element: referral.element.clone(),
+    };
+    let _writing = state.writing();
+    // A milestone already recorded that day for the person is the same outcome: nothing to add.
+    if let Ok(recorded) = state.store.record_milestone(&record).await.map_err(internal)? {
+        state.apply(recorded, |s, f| s.milestone(f)).await;
+    }
+    Ok(())
+}

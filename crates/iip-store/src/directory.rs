@@ -74,3 +74,24 @@ pub trait DirectoryStore {
     /// Referrals with their events, newest first.
     fn referrals(&self, filter: ReferralFilter<'_>) -> impl Future<Output = StoreResult<Vec<Referral>>> + Send;
 }
+
+/// The community gap analysis over everything the store holds (suppression decided on the
+/// whole); the web app then keeps the areas in a user's view.
+pub async fn gap_report<S: DirectoryStore + Sync>(
+    store: &S,
+    threshold: u64,
+) -> StoreResult<iip_directory::gaps::GapReport> {
+    let organizations = store.organization_records().await?;
+    let needs = store.need_signals().await?;
+    let community = store.community_figures().await?;
+    let services = store.services().await?;
+    let referrals = store.referrals(ReferralFilter::All).await?;
+    Ok(iip_directory::gaps::analyse(&iip_directory::gaps::GapInput {
+        organizations: &organizations,
+        needs: &needs,
+        community: &community,
+        services: &services,
+        referrals: &referrals,
+        threshold,
+    }))
+}

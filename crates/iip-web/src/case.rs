@@ -399,6 +399,17 @@ pub(crate) async fn pathway_view<S: Store>(
                     .map_or_else(|| id.to_owned(), |o| o.name.clone())
             };
             let today = Date::today();
+            let agreements = state.store.partnerships().await.map_err(internal)?;
+            // A consent shares nothing without a data-sharing agreement in force: say so.
+            let agreed = |partner: &str| {
+                iip_directory::partnership::in_force(
+                    &agreements,
+                    iip_directory::PartnershipKind::DataSharing,
+                    org,
+                    partner,
+                    today,
+                )
+            };
             let consents = state
                 .store
                 .consents(record.row)
@@ -407,6 +418,7 @@ pub(crate) async fn pathway_view<S: Store>(
                 .into_iter()
                 .map(|c| {
                     context! {
+                        unshared => c.active_on(today) && !agreed(&c.partner_org_id),
                         id => c.id,
                         partner => name(&c.partner_org_id),
                         purpose => c.purpose.clone(),

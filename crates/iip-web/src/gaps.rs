@@ -11,7 +11,7 @@ use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
 use iip_directory::Referral;
-use iip_directory::gaps::{GapInput, GapReport, analyse};
+use iip_directory::gaps::GapReport;
 use iip_directory::referral_metrics::{ReferralReport, referral_metrics};
 use iip_domain::ProgramYear;
 use iip_store::{ReferralFilter, Store};
@@ -29,20 +29,10 @@ const THRESHOLD: u64 = iip_metrics::SUPPRESSION_THRESHOLD;
 /// The analysis over every area (suppression decided on the whole), then the areas in the
 /// user's view kept.
 async fn report_for<S: Store>(state: &AppState<S>, user: &CurrentUser) -> Result<GapReport, WebError> {
-    let store = &state.store;
-    let organizations = store.organization_records().await.map_err(internal)?;
-    let needs = store.need_signals().await.map_err(internal)?;
-    let community = store.community_figures().await.map_err(internal)?;
-    let services = store.services().await.map_err(internal)?;
-    let referrals = store.referrals(ReferralFilter::All).await.map_err(internal)?;
-    let mut report = analyse(&GapInput {
-        organizations: &organizations,
-        needs: &needs,
-        community: &community,
-        services: &services,
-        referrals: &referrals,
-        threshold: THRESHOLD,
-    });
+    let mut report = iip_store::directory::gap_report(&state.store, THRESHOLD)
+        .await
+        .map_err(internal)?;
+    let organizations = state.store.organization_records().await.map_err(internal)?;
     let tree = crate::auth::org_tree(state).await?;
     let access = user.access(&tree);
     if !access.scope(&format!("sector:{}", iip_domain::Sector::Public)) {

@@ -96,6 +96,12 @@ async fn a_referral_runs_the_whole_loop_and_its_outcome_lands_on_the_pathway() {
     )
     .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    // The owner is told which consent shares nothing (the library's agreement has ended).
+    let consents = send(&router, "GET", "/participants/r-1", Some(&owner), None).await;
+    assert_eq!(
+        consents.body.matches("not shared: no data-sharing agreement").count(),
+        1
+    );
     let pathway = send(&router, "GET", "/participants/r-1", Some(&owner), None).await;
     let id = newest_referral(&pathway.body);
     assert!(pathway.body.contains("Requested"));
@@ -361,4 +367,113 @@ async fn the_directory_searches_by_element_language_area_and_eligibility() {
         send(&router, "GET", "/api/services", None, None).await.status,
         StatusCode::UNAUTHORIZED
     );
+}
+
+#[tokio::test]
+async fn completed_referrals_count_in_the_referral_metrics_of_both_sides() {
+    let (state, store, _dir) = support::state(300).await;
+    assert!(
+        store
+            .put_services(&iip_generate::services(300))
+            .await
+            .expect("store")
+            .is_ok()
+    );
+    add_user(&store, "owner@test.iip", "case_worker", SCHOOL).await;
+    add_user(&store, "cbo@test.iip", "case_worker", "south-bay-cbo").await;
+    add_user(&store, "state@test.iip", "state_analyst", "ca").await;
+    let people = store.search_participants(SCHOOL, "", 14).await.expect("search");
+    assert_eq!(people.len(), 14);
+    let now = iip_web::auth::unix_now();
+    let day = 86_400;
+    // 14 referrals: 12 accepted after 2 days and completed after 10, 2 left requested.
+    for (i, person) in people.iter().enumerate() {
+        let referral = NewReferral {
+            from_org_id: Id::parse(SCHOOL).expect("id"),
+            participant_id: Id::parse(&person.participant_id).expect("id"),
+            to_org_id: Id::parse("south-bay-cbo").expect("id"),
+            service_id: Some(Id::parse("south-bay-cbo-citizenship").expect("id")),
+            element: "credentials".into(),
+            note: None,
+            by_user: 1,
+            at: now - 30 * day,
+        };
+        let id = store.create_referral(&referral).await.expect("store").expect("created");
+        if i < 12 {
+            let mut from = ReferralStatus::Requested;
+            for (status, after) in [(ReferralStatus::Accepted, 2), (ReferralStatus::Completed, 10)] {
+                let event = iip_directory::ReferralEvent {
+                    status,
+                    at: now - 30 * day + after * day,
+                    by_user: None,
+                    by_org_id: "south-bay-cbo".into(),
+                    reason: None,
+                };
+                assert!(store.change_referral(id, from, &event, None).await.expect("store"));
+                from = status;
+            }
+        }
+    }
+    let year = iip_domain::ProgramYear::containing(iip_domain::Date::today()).to_string();
+    let router = router(state);
+    for email in ["owner@test.iip", "cbo@test.iip", "state@test.iip"] {
+        let cookie = sign_in(&router, email).await;
+        let r = send(
+            &router,
+            "GET",
+            &format!("/api/referrals/metrics?year={year}"),
+            Some(&cookie),
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        let json: serde_json::Value = serde_json::from_str(&r.body).expect("json");
+        let overall = &json["rows"][0];
+        assert_eq!(overall["group"], "all", "{overall}");
+        assert_eq!(
+            (
+                overall["sent"].as_u64(),
+                overall["accepted"].as_u64(),
+                overall["completed"].as_u64()
+            ),
+            (Some(14), Some(12), Some(12)),
+            "{email}: {overall}"
+        );
+        assert_eq!(overall["median_days_to_acceptance"].as_f64(), Some(2.0));
+        assert_eq!(overall["median_days_to_completion"].as_f64(), Some(10.0));
+        let page = send(
+            &router,
+            "GET",
+            &format!("/referrals/metrics?year={year}"),
+            Some(&cookie),
+            None,
+        )
+        .await;
+        assert!(
+            page.body.contains("<td>14</td>") && page.body.contains("<td>12</td>"),
+            "{}",
+            page.body
+        );
+    }
+    // A year without referrals shows zeros, and a bad year is refused.
+    let state_analyst = sign_in(&router, "state@test.iip").await;
+    let empty = send(
+        &router,
+        "GET",
+        "/api/referrals/metrics?year=2001-02",
+        Some(&state_analyst),
+        None,
+    )
+    .await;
+    let json: serde_json::Value = serde_json::from_str(&empty.body).expect("json");
+    assert_eq!(json["rows"][0]["sent"].as_u64(), Some(0));
+    let bad = send(
+        &router,
+        "GET",
+        "/api/referrals/metrics?year=next",
+        Some(&state_analyst),
+        None,
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
 }

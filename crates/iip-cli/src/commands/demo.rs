@@ -105,7 +105,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         store.close().await;
         return Ok(ExitCode::SUCCESS);
     }
-    super::serve::serve(store, framework, args.addr, None, Some(funding)).await
+    super::serve::serve(store, framework, args.addr, None, Some(funding), 7).await
 }
 
 /// One account per role (and a second case worker at another organization), with random

@@ -22,6 +22,17 @@ pub enum Command {
     Community(CommunityArgs),
     /// List the services in the directory.
     List(ListArgs),
+    /// The community gap analysis over every area: the ranked list as CSV, or the whole
+    /// report (cells, gaps, heat map) as JSON. Participant counts from 1 to 9 are withheld.
+    Gaps(GapsArgs),
+}
+
+#[derive(clap::Args)]
+pub struct GapsArgs {
+    #[command(flatten)]
+    pub store: StoreArgs,
+    #[arg(long, value_enum, default_value = "csv")]
+    pub format: Format,
 }
 
 #[derive(clap::Args)]
@@ -94,6 +105,15 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
             let figures = iip_directory::community::read(&name, file)?;
             let stored = with_store!(&args.store, |store| { store.put_community_figures(&figures).await? });
             println!("stored {stored} community figures from {name}");
+        }
+        Command::Gaps(args) => {
+            let report = with_store!(&args.store, |store| {
+                iip_store::directory::gap_report(&store, iip_metrics::SUPPRESSION_THRESHOLD).await?
+            });
+            match args.format {
+                Format::Csv => print!("{}", iip_directory::gaps::to_csv(&report)),
+                Format::Json => println!("{}", serde_json::to_string_pretty(&report)?),
+            }
         }
         Command::List(args) => {
             let services = with_store!(&args.store, |store| { store.services().await? });

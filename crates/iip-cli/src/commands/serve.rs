@@ -22,6 +22,9 @@ pub struct Args {
     pub year: Option<String>,
     #[command(flatten)]
     pub funding: FundingArgs,
+    /// A referral still unanswered after this many days is flagged to its receiver.
+    #[arg(long, env = "IIP_REFERRAL_FLAG_DAYS", default_value_t = 7)]
+    pub referral_flag_days: u32,
 }
 
 /// The funding simulator's page (`/funding`): on when a need table is given.
@@ -77,7 +80,15 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
             }
             super::warn_if_clear(&args.store);
         }
-        serve(store, framework, args.addr, args.year.as_deref(), funding).await
+        serve(
+            store,
+            framework,
+            args.addr,
+            args.year.as_deref(),
+            funding,
+            args.referral_flag_days,
+        )
+        .await
     })
 }
 
@@ -87,6 +98,7 @@ pub async fn serve<S: Store>(
     addr: SocketAddr,
     year: Option<&str>,
     funding: Option<Scenario>,
+    referral_flag_days: u32,
 ) -> anyhow::Result<ExitCode> {
     let default_year = match year {
         Some(raw) => ProgramYear::parse(raw).context("--year")?,
@@ -95,10 +107,12 @@ pub async fn serve<S: Store>(
     // Cookies are marked Secure unless the server only listens on loopback (plain-HTTP
     // development and the demo); behind a TLS proxy, serve on loopback and set IIP_SECURE_COOKIES=1.
     let secure_cookies = !addr.ip().is_loopback() || std::env::var("IIP_SECURE_COOKIES").is_ok_and(|v| v == "1");
-    let mut state = AppState::new(store.clone(), framework, default_year)?.with_auth(iip_web::auth::AuthConfig {
-        secure_cookies,
-        ..Default::default()
-    });
+    let mut state = AppState::new(store.clone(), framework, default_year)?
+        .with_auth(iip_web::auth::AuthConfig {
+            secure_cookies,
+            ..Default::default()
+        })
+        .with_referral_flag_days(referral_flag_days);
     if let Some(scenario) = funding {
         state = state.with_funding(scenario);
     }

@@ -432,7 +432,7 @@ impl Store for PgStore {
                 .collect(),
         ));
         // The directory: agreements, then services.
-        for section in directory::digest_sections(self).await? {
+        for section in iip_store::directory_codec::digest_sections(self).await? {
             digest.section(section);
         }
         Ok(digest.finish())
@@ -567,7 +567,7 @@ impl ImportSession for PgImport {
         .bind(org.level.as_str())
         .bind(org.parent_id.as_ref().map(|p| p.as_str()))
         .bind(org.area.as_deref())
-        .bind(directory::join_areas(&org.areas_served))
+        .bind(iip_store::directory_codec::join_areas(&org.areas_served))
         .bind(self.import_id)
         .execute(&mut *self.tx)
         .await

@@ -5,6 +5,7 @@ use std::future::Future;
 
 pub mod codec;
 pub mod directory;
+pub mod directory_codec;
 pub mod sealing;
 
 use iip_domain::Date;

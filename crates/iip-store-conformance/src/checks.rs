@@ -4,7 +4,8 @@ use iip_domain::audit::AuditEvent;
 use iip_domain::records::{Activity, Assessment, Hours, Identity, MilestoneRecord, Participant};
 use iip_domain::{Date, Id, Program};
 use iip_store::{
-    AccountStore, AuditStore, CaseStore, IdentityStore, NewUser, PathwayKind, Refused, SessionLimits, Store,
+    AccountStore, AuditStore, CaseStore, ConsentScope, IdentityStore, NewConsent, NewUser, PathwayKind, Refused,
+    SessionLimits, Store,
 };
 use iip_vault::MasterKey;
 
@@ -522,17 +523,30 @@ pub async fn consent_is_dated_and_revocable<B: Backend>(backend: &B) {
         .expect("found")
         .row;
     let open_ended = store
-        .record_consent(row, "library", "referral", day(2025, 1, 1), None, 7)
+        .record_consent(
+            row,
+            &NewConsent {
+                partner_org_id: "library",
+                purpose: "referral",
+                scope: ConsentScope::Referrals,
+                valid_from: day(2025, 1, 1),
+                valid_to: None,
+                recorded_by: 7,
+            },
+        )
         .await
         .expect("consent");
     let dated = store
         .record_consent(
             row,
-            "clinic",
-            "health navigation",
-            day(2025, 1, 1),
-            Some(day(2025, 6, 30)),
-            7,
+            &NewConsent {
+                partner_org_id: "clinic",
+                purpose: "health navigation",
+                scope: ConsentScope::Pathway,
+                valid_from: day(2025, 1, 1),
+                valid_to: Some(day(2025, 6, 30)),
+                recorded_by: 7,
+            },
         )
         .await
         .expect("consent");
@@ -540,6 +554,16 @@ pub async fn consent_is_dated_and_revocable<B: Backend>(backend: &B) {
     assert_eq!(consents.len(), 2);
     assert!(consents.iter().all(|c| !c.revoked));
     assert_eq!(consents[1].valid_to, Some(day(2025, 6, 30)));
+    // Each consent keeps its scope, and shares it.
+    assert_eq!(
+        consents.iter().map(|c| c.scope).collect::<Vec<_>>(),
+        [ConsentScope::Referrals, ConsentScope::Pathway]
+    );
+    let scopes = store.shared_with("clinic", day(2025, 3, 1)).await.expect("shared");
+    assert_eq!(
+        scopes.iter().map(|s| s.scope).collect::<Vec<_>>(),
+        [ConsentScope::Pathway]
+    );
     let shared = |partner: &'static str, on: Date| {
         let store = store.clone();
         async move {

@@ -6,9 +6,9 @@ use iip_domain::Date;
 use iip_domain::facts::{ActivityFact, AssessmentFact, MilestoneFact, ParticipantFact};
 use iip_domain::records::{Activity, Assessment, MilestoneRecord, Participant};
 use iip_store::{
-    ActivityEntry, AssessmentEntry, CaseStore, Consent, LinkedParticipant, MilestoneEntry, ParticipantRecord,
-    ParticipantSummary, Pathway, PathwayItem, PathwayKind, Recorded, Refused, SharedRecord, StoreError, StoreResult,
-    WriteResult,
+    ActivityEntry, AssessmentEntry, CaseStore, Consent, ConsentScope, LinkedParticipant, MilestoneEntry, NewConsent,
+    ParticipantRecord, ParticipantSummary, Pathway, PathwayItem, PathwayKind, Recorded, Refused, SharedRecord,
+    StoreError, StoreResult, WriteResult,
 };
 use sqlx::{Postgres, Row, Transaction};
 
@@ -411,25 +411,18 @@ impl CaseStore for PgStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn record_consent(
-        &self,
-        participant_row: i64,
-        partner_org_id: &str,
-        purpose: &str,
-        valid_from: Date,
-        valid_to: Option<Date>,
-        recorded_by: i64,
-    ) -> StoreResult<i64> {
+    async fn record_consent(&self, participant_row: i64, consent: &NewConsent<'_>) -> StoreResult<i64> {
         sqlx::query_scalar(
-            "INSERT INTO consent (participant_row, partner_org_id, purpose, valid_from, valid_to, recorded_by, recorded_at) \
-             VALUES ($1, $2, $3, $4::date, $5::date, $6, extract(epoch FROM now())::bigint) RETURNING id",
+            "INSERT INTO consent (participant_row, partner_org_id, purpose, scope, valid_from, valid_to, recorded_by, recorded_at) \
+             VALUES ($1, $2, $3, $4, $5::date, $6::date, $7, extract(epoch FROM now())::bigint) RETURNING id",
         )
         .bind(participant_row)
-        .bind(partner_org_id)
-        .bind(purpose)
-        .bind(valid_from.to_string())
-        .bind(valid_to.map(|d| d.to_string()))
-        .bind(recorded_by)
+        .bind(consent.partner_org_id)
+        .bind(consent.purpose)
+        .bind(consent.scope.as_str())
+        .bind(consent.valid_from.to_string())
+        .bind(consent.valid_to.map(|d| d.to_string()))
+        .bind(consent.recorded_by)
         .fetch_one(&self.pool)
         .await
         .map_err(backend)
@@ -450,7 +443,7 @@ impl CaseStore for PgStore {
 
     async fn consents(&self, participant_row: i64) -> StoreResult<Vec<Consent>> {
         let rows = sqlx::query(
-            "SELECT id, partner_org_id, purpose, valid_from::text, valid_to::text, revoked_at IS NOT NULL FROM consent \
+            "SELECT id, partner_org_id, purpose, valid_from::text, valid_to::text, revoked_at IS NOT NULL, scope FROM consent \
              WHERE participant_row = $1 ORDER BY id",
         )
         .bind(participant_row)
@@ -464,6 +457,7 @@ impl CaseStore for PgStore {
                     id: r.get(0),
                     partner_org_id: r.get(1),
                     purpose: r.get(2),
+                    scope: consent_scope(&r.get::<String, _>(6))?,
                     valid_from: date(&r.get::<String, _>(3))?,
                     valid_to: to.as_deref().map(date).transpose()?,
                     revoked: r.get(5),
@@ -475,7 +469,7 @@ impl CaseStore for PgStore {
     async fn shared_with(&self, partner_org_id: &str, day: Date) -> StoreResult<Vec<SharedRecord>> {
         let day = day.to_string();
         let rows = sqlx::query(
-            "SELECT p.org_id, p.participant_id, c.id, c.purpose, c.valid_to::text FROM consent c \
+            "SELECT p.org_id, p.participant_id, c.id, c.purpose, c.valid_to::text, c.scope FROM consent c \
              JOIN participant p ON p.id = c.participant_row \
              WHERE c.partner_org_id = $1 AND c.revoked_at IS NULL AND c.valid_from <= $2::date \
                AND (c.valid_to IS NULL OR $2::date <= c.valid_to) \
@@ -494,6 +488,7 @@ impl CaseStore for PgStore {
                     participant_id: r.get(1),
                     consent_id: r.get(2),
                     purpose: r.get(3),
+                    scope: consent_scope(&r.get::<String, _>(5))?,
                     valid_to: to.as_deref().map(date).transpose()?,
                 })
             })
@@ -523,4 +518,9 @@ impl CaseStore for PgStore {
         .await
         .map_err(backend)
     }
+}
+
+/// A stored consent scope (written by this crate from `ConsentScope::as_str`).
+fn consent_scope(raw: &str) -> StoreResult<ConsentScope> {
+    ConsentScope::parse(raw).map_err(StoreError::Corrupt)
 }

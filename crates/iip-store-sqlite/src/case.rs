@@ -7,9 +7,9 @@ use iip_domain::facts::{ActivityFact, AssessmentFact, MilestoneFact, Participant
 use iip_domain::records::{Activity, Assessment, MilestoneRecord, Participant};
 use iip_store::sealing::Keys;
 use iip_store::{
-    ActivityEntry, AssessmentEntry, CaseStore, Consent, LinkedParticipant, MilestoneEntry, ParticipantRecord,
-    ParticipantSummary, Pathway, PathwayItem, PathwayKind, Recorded, Refused, SharedRecord, StoreError, StoreResult,
-    WriteResult,
+    ActivityEntry, AssessmentEntry, CaseStore, Consent, ConsentScope, LinkedParticipant, MilestoneEntry, NewConsent,
+    ParticipantRecord, ParticipantSummary, Pathway, PathwayItem, PathwayKind, Recorded, Refused, SharedRecord,
+    StoreError, StoreResult, WriteResult,
 };
 use sqlx::{Row, SqliteConnection};
 
@@ -259,25 +259,18 @@ impl CaseStore for SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn record_consent(
-        &self,
-        participant_row: i64,
-        partner_org_id: &str,
-        purpose: &str,
-        valid_from: Date,
-        valid_to: Option<Date>,
-        recorded_by: i64,
-    ) -> StoreResult<i64> {
+    async fn record_consent(&self, participant_row: i64, consent: &NewConsent<'_>) -> StoreResult<i64> {
         sqlx::query_scalar(
-            "INSERT INTO consent (participant_row, partner_org_id, purpose, valid_from, valid_to, recorded_by, recorded_at) \
-             VALUES (?, ?, ?, ?, ?, ?, strftime('%s', 'now')) RETURNING id",
+            "INSERT INTO consent (participant_row, partner_org_id, purpose, scope, valid_from, valid_to, recorded_by, recorded_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, strftime('%s', 'now')) RETURNING id",
         )
         .bind(participant_row)
-        .bind(partner_org_id)
-        .bind(purpose)
-        .bind(valid_from.to_string())
-        .bind(valid_to.map(|d| d.to_string()))
-        .bind(recorded_by)
+        .bind(consent.partner_org_id)
+        .bind(consent.purpose)
+        .bind(consent.scope.as_str())
+        .bind(consent.valid_from.to_string())
+        .bind(consent.valid_to.map(|d| d.to_string()))
+        .bind(consent.recorded_by)
         .fetch_one(&self.writer)
         .await
         .map_err(backend)
@@ -298,7 +291,7 @@ impl CaseStore for SqliteStore {
 
     async fn consents(&self, participant_row: i64) -> StoreResult<Vec<Consent>> {
         let rows = sqlx::query(
-            "SELECT id, partner_org_id, purpose, valid_from, valid_to, revoked_at IS NOT NULL FROM consent \
+            "SELECT id, partner_org_id, purpose, valid_from, valid_to, revoked_at IS NOT NULL, scope FROM consent \
              WHERE participant_row = ? ORDER BY id",
         )
         .bind(participant_row)
@@ -312,6 +305,7 @@ impl CaseStore for SqliteStore {
                     id: r.get(0),
                     partner_org_id: r.get(1),
                     purpose: r.get(2),
+                    scope: consent_scope(&r.get::<String, _>(6))?,
                     valid_from: date(&r.get::<String, _>(3))?,
                     valid_to: to.as_deref().map(date).transpose()?,
                     revoked: r.get::<i64, _>(5) != 0,
@@ -323,7 +317,7 @@ impl CaseStore for SqliteStore {
     async fn shared_with(&self, partner_org_id: &str, day: Date) -> StoreResult<Vec<SharedRecord>> {
         let day = day.to_string();
         let rows = sqlx::query(
-            "SELECT p.org_id, p.participant_id, c.id, c.purpose, c.valid_to FROM consent c \
+            "SELECT p.org_id, p.participant_id, c.id, c.purpose, c.valid_to, c.scope FROM consent c \
              JOIN participant p ON p.id = c.participant_row \
              WHERE c.partner_org_id = ?1 AND c.revoked_at IS NULL AND c.valid_from <= ?2 \
                AND (c.valid_to IS NULL OR ?2 <= c.valid_to) \
@@ -342,6 +336,7 @@ impl CaseStore for SqliteStore {
                     participant_id: r.get(1),
                     consent_id: r.get(2),
                     purpose: r.get(3),
+                    scope: consent_scope(&r.get::<String, _>(5))?,
                     valid_to: to.as_deref().map(date).transpose()?,
                 })
             })
@@ -538,4 +533,9 @@ pub(crate) async fn record_assessment(
             score: s.score,
         }),
     }))
+}
+
+/// A stored consent scope (written by this crate from `ConsentScope::as_str`).
+fn consent_scope(raw: &str) -> StoreResult<ConsentScope> {
+    ConsentScope::parse(raw).map_err(StoreError::Corrupt)
 }

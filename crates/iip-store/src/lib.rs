@@ -321,12 +321,74 @@ pub struct Pathway {
     pub items: Vec<PathwayItem>,
 }
 
+/// What a consent lets the partner see, from the widest to the narrowest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ConsentScope {
+    /// The whole record: identity (names) and pathway.
+    Record,
+    /// The pathway (needs, goals, activities, milestones, assessments) without the identity.
+    Pathway,
+    /// Only the referrals sent to the partner: the participant's id and the referral's note.
+    Referrals,
+}
+
+impl ConsentScope {
+    pub const ALL: [ConsentScope; 3] = [Self::Record, Self::Pathway, Self::Referrals];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Record => "record",
+            Self::Pathway => "pathway",
+            Self::Referrals => "referrals",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Record => "the whole record, with the name",
+            Self::Pathway => "the pathway, without the name",
+            Self::Referrals => "referrals to the partner only",
+        }
+    }
+
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        Self::ALL
+            .into_iter()
+            .find(|s| s.as_str() == raw)
+            .ok_or_else(|| format!("{raw:?} is not a consent scope (record, pathway, referrals)"))
+    }
+
+    /// Whether it lets the partner open the pathway page.
+    pub fn shows_pathway(self) -> bool {
+        matches!(self, Self::Record | Self::Pathway)
+    }
+
+    /// Whether it lets the partner see the name.
+    pub fn shows_identity(self) -> bool {
+        self == Self::Record
+    }
+}
+
+/// A consent as a case worker records it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct NewConsent<'a> {
+    pub partner_org_id: &'a str,
+    pub purpose: &'a str,
+    pub scope: ConsentScope,
+    pub valid_from: Date,
+    /// Inclusive; open-ended when `None`.
+    pub valid_to: Option<Date>,
+    /// The account that recorded it.
+    pub recorded_by: i64,
+}
+
 /// A participant's consent to share their record with a partner organization.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Consent {
     pub id: i64,
     pub partner_org_id: String,
     pub purpose: String,
+    pub scope: ConsentScope,
     pub valid_from: Date,
     pub valid_to: Option<Date>,
     pub revoked: bool,
@@ -346,6 +408,7 @@ pub struct SharedRecord {
     pub participant_id: String,
     pub consent_id: i64,
     pub purpose: String,
+    pub scope: ConsentScope,
     pub valid_to: Option<Date>,
 }
 
@@ -432,11 +495,7 @@ pub trait CaseStore {
     fn record_consent(
         &self,
         participant_row: i64,
-        partner_org_id: &str,
-        purpose: &str,
-        valid_from: Date,
-        valid_to: Option<Date>,
-        recorded_by: i64,
+        consent: &NewConsent<'_>,
     ) -> impl Future<Output = StoreResult<i64>> + Send;
 
     /// Revokes a consent of this participant; `false` when there is none by that id.

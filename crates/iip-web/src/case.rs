@@ -422,6 +422,7 @@ pub(crate) async fn pathway_view<S: Store>(
                         id => c.id,
                         partner => name(&c.partner_org_id),
                         purpose => c.purpose.clone(),
+                        scope => c.scope.label(),
                         from => c.valid_from.to_string(),
                         to => c.valid_to.map(|d| d.to_string()),
                         status => if c.revoked { "revoked" } else if c.active_on(today) { "active" } else if c.valid_from > today { "not yet" } else { "expired" },
@@ -467,7 +468,10 @@ pub(crate) async fn pathway_view<S: Store>(
         "pathway.html",
         context! {
             participant_id => p.participant_id.as_str(),
-            name => full_name(p.identity.first_name.as_deref(), p.identity.last_name.as_deref()),
+            name => match viewer {
+                Viewer::Partner(s) if !s.scope.shows_identity() => "Name withheld (the consent covers the pathway only)".to_owned(),
+                _ => full_name(p.identity.first_name.as_deref(), p.identity.last_name.as_deref()),
+            },
             language => p.primary_language.as_ref().map(|l| l.as_str().to_owned()),
             arrival => p.us_arrival_year,
             barriers => p.barriers.iter().map(|b| b.as_str().replace('_', " ")).collect::<Vec<_>>(),

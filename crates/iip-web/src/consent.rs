@@ -66,6 +66,14 @@ pub async fn record<S: Store>(
             None
         }
     };
+    let scope = match field("scope").map(iip_store::ConsentScope::parse) {
+        None => iip_store::ConsentScope::Record,
+        Some(Ok(scope)) => scope,
+        Some(Err(_)) => {
+            errors.push(("scope", "is one of: record, pathway, referrals".into()));
+            iip_store::ConsentScope::Record
+        }
+    };
     let from = date("valid_from", &mut errors).unwrap_or_else(Date::today);
     let to = date("valid_to", &mut errors);
     if to.is_some_and(|to| to < from) {
@@ -81,7 +89,17 @@ pub async fn record<S: Store>(
     }
     let id = state
         .store
-        .record_consent(row, partner, purpose, from, to, user.principal.user_id)
+        .record_consent(
+            row,
+            &iip_store::NewConsent {
+                partner_org_id: partner,
+                purpose,
+                scope,
+                valid_from: from,
+                valid_to: to,
+                recorded_by: user.principal.user_id,
+            },
+        )
         .await
         .map_err(internal)?;
     let org = &user.principal.org_id;
@@ -91,7 +109,7 @@ pub async fn record<S: Store>(
             org,
             &participant_id,
             "change",
-            &format!("consent {id} recorded for {partner}"),
+            &format!("consent {id} recorded for {partner} ({})", scope.as_str()),
         )
         .await?;
     Ok(Redirect::to(&format!("/participants/{participant_id}#consents")).into_response())
@@ -139,12 +157,14 @@ pub async fn list<S: Store>(
     };
     let rows: Vec<_> = shared
         .iter()
+        .filter(|s| s.scope.shows_pathway())
         .map(|s| {
             context! {
                 owner => s.owner_org_id.clone(),
                 owner_name => name(&s.owner_org_id),
                 participant_id => s.participant_id.clone(),
                 purpose => s.purpose.clone(),
+                scope => s.scope.label(),
                 until => s.valid_to.map(|d| d.to_string()),
             }
         })
@@ -162,9 +182,11 @@ pub async fn view<S: Store>(
         return Err(WebError::Forbidden("Shared records are for case workers.".into()));
     }
     let shared = crate::sharing::shared_with(&state, &user.principal.org_id).await?;
+    // The widest scope among the active consents; one for referrals only opens no pathway.
     let consent = shared
         .iter()
-        .find(|s| s.owner_org_id == owner && s.participant_id == participant_id)
+        .filter(|s| s.owner_org_id == owner && s.participant_id == participant_id && s.scope.shows_pathway())
+        .min_by_key(|s| s.scope)
         .ok_or_else(|| WebError::NotFound("No active consent shares that record with your organization.".into()))?;
     pathway_view(&state, &user, &participant_id, None, &Viewer::Partner(consent)).await
 }

@@ -48,12 +48,16 @@ async fn org_names<S: Store>(state: &AppState<S>) -> Result<HashMap<String, Stri
         .collect())
 }
 
-/// Whether the receiving organization may see who a referral is about today.
-async fn receiver_may_see<S: Store>(state: &AppState<S>, referral: &Referral) -> Result<bool, WebError> {
+/// Whether the receiving organization may see who a referral is about today (any consent
+/// scope), and whether it may open the pathway too.
+async fn receiver_may_see<S: Store>(state: &AppState<S>, referral: &Referral) -> Result<(bool, bool), WebError> {
     let shared = crate::sharing::shared_with(state, &referral.to_org_id).await?;
-    Ok(shared
+    let mut matching = shared
         .iter()
-        .any(|s| s.owner_org_id == referral.from_org_id && s.participant_id == referral.participant_id))
+        .filter(|s| s.owner_org_id == referral.from_org_id && s.participant_id == referral.participant_id)
+        .peekable();
+    let any = matching.peek().is_some();
+    Ok((any, matching.any(|s| s.scope.shows_pathway())))
 }
 
 fn when(at: i64) -> String {
@@ -343,7 +347,8 @@ async fn referral_page<S: Store>(
 ) -> Result<Html<String>, WebError> {
     let referral = visible_referral(state, org, id).await?;
     let side = referral.side_of(org);
-    let may_see = side == Some(Side::Sender) || receiver_may_see(state, &referral).await?;
+    let (receiver_sees, pathway_shared) = receiver_may_see(state, &referral).await?;
+    let may_see = side == Some(Side::Sender) || receiver_sees;
     if may_see {
         state
             .audit_participant(
@@ -378,7 +383,7 @@ async fn referral_page<S: Store>(
         context! {
             user => user.nav(),
             r => referral_view(&referral, &names, &services, org, may_see, state.referral_flag_days, unix_now()),
-            shared_link => side == Some(Side::Receiver) && may_see,
+            shared_link => side == Some(Side::Receiver) && pathway_shared,
             own_link => side == Some(Side::Sender),
             next,
             milestones,

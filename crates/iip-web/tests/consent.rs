@@ -5,7 +5,7 @@
 mod support;
 
 use axum::http::StatusCode;
-use iip_store::AuditStore;
+use iip_store::{AuditStore, CaseStore};
 use iip_web::router;
 use support::{add_user, csrf, send, sign_in};
 
@@ -139,4 +139,86 @@ async fn a_partner_sees_a_record_only_while_the_participant_consents() {
         && e.event.action == "read"
         && e.event.subject == "participant:south-bay-adult-school/c-1"
         && e.event.reason == format!("shared record: consent {consent_id}")));
+}
+
+#[tokio::test]
+async fn a_consents_scope_decides_what_the_partner_sees() {
+    let (state, store, _dir) = support::state(300).await;
+    add_user(&store, "owner@test.iip", "case_worker", "south-bay-adult-school").await;
+    add_user(&store, "cbo@test.iip", "case_worker", "south-bay-cbo").await;
+    add_user(&store, "college@test.iip", "case_worker", "south-bay-college").await;
+    let router = router(state);
+    let owner = sign_in(&router, "owner@test.iip").await;
+    let token = csrf(&router, &owner).await;
+    let intake = format!("csrf={token}&participant_id=s-1&first_name=Layla&last_name=Haddad");
+    assert_eq!(
+        send(&router, "POST", "/participants", Some(&owner), Some(&intake))
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let need = format!("csrf={token}&element=health&description=Needs+a+clinic+near+home");
+    assert_eq!(
+        send(&router, "POST", "/participants/s-1/needs", Some(&owner), Some(&need))
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    // The pathway without the name for the community organization; referrals only for the
+    // college (both have a data-sharing agreement in force with the school).
+    for (partner, scope) in [("south-bay-cbo", "pathway"), ("south-bay-college", "referrals")] {
+        let form =
+            format!("csrf={token}&partner_org_id={partner}&purpose=referral&scope={scope}&valid_from=2024-01-01");
+        let r = send(&router, "POST", "/participants/s-1/consents", Some(&owner), Some(&form)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);
+    }
+    let bad = format!("csrf={token}&partner_org_id=south-bay-cbo&purpose=x&scope=everything");
+    assert_eq!(
+        send(&router, "POST", "/participants/s-1/consents", Some(&owner), Some(&bad))
+            .await
+            .status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let shared = "/shared/south-bay-adult-school/s-1";
+    let cbo = sign_in(&router, "cbo@test.iip").await;
+    let page = send(&router, "GET", shared, Some(&cbo), None).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Needs a clinic near home"), "the pathway is shared");
+    assert!(
+        !page.body.contains("Layla") && !page.body.contains("Haddad"),
+        "the name is not"
+    );
+    assert!(page.body.contains("Name withheld"));
+    let college = sign_in(&router, "college@test.iip").await;
+    assert_eq!(
+        send(&router, "GET", shared, Some(&college), None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert!(
+        !send(&router, "GET", "/shared", Some(&college), None)
+            .await
+            .body
+            .contains("s-1")
+    );
+    // The owner sees each consent's scope.
+    let owner_page = send(&router, "GET", "/participants/s-1", Some(&owner), None).await;
+    assert!(
+        owner_page.body.contains("the pathway, without the name")
+            && owner_page.body.contains("referrals to the partner only")
+    );
+    let consents = store
+        .consents(
+            store
+                .participant_record("south-bay-adult-school", "s-1")
+                .await
+                .expect("store")
+                .expect("record")
+                .row,
+        )
+        .await
+        .expect("consents");
+    assert_eq!(
+        consents.iter().map(|c| c.scope).collect::<Vec<_>>(),
+        [iip_store::ConsentScope::Pathway, iip_store::ConsentScope::Referrals]
+    );
 }

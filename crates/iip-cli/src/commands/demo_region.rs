@@ -108,11 +108,15 @@ pub async fn seed<S: Store>(
             store
                 .record_consent(
                     record.row,
-                    service.org_id.as_str(),
-                    "referral",
-                    valid_from,
-                    None,
-                    case_worker,
+                    &iip_store::NewConsent {
+                        partner_org_id: service.org_id.as_str(),
+                        purpose: "referral",
+                        // Consents of every scope: the whole record, the pathway only, referrals only.
+                        scope: iip_store::ConsentScope::ALL[i % 3],
+                        valid_from,
+                        valid_to: None,
+                        recorded_by: case_worker,
+                    },
                 )
                 .await?;
             let element = service.elements.first().cloned().unwrap_or_else(|| "navigation".into());

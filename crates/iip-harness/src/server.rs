@@ -39,6 +39,26 @@ impl Server {
         }
     }
 
+    /// SIGTERM, as a service manager stops it, then waits up to `within` for the exit; the
+    /// exit status, or `None` when it did not stop in time (it is then killed).
+    pub fn terminate(mut self, within: std::time::Duration) -> Option<std::process::ExitStatus> {
+        let sent = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .is_ok_and(|s| s.success());
+        if !sent {
+            return None;
+        }
+        let deadline = std::time::Instant::now() + within;
+        while std::time::Instant::now() < deadline {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        None
+    }
+
     /// SIGKILL: no shutdown, no flush, no goodbye.
     pub fn kill9(mut self) {
         let _ = self.child.kill();

@@ -1,3 +1,4 @@
+use std::io::Write as _;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -122,10 +123,37 @@ pub async fn serve<S: Store>(
     let local = listener.local_addr()?;
     println!("IIP is serving on http://{local}/  (program year {default_year}; Ctrl-C stops)");
     tracing::info!(%local, "listening");
-    iip_web::serve(listener, state, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    iip_web::serve(listener, state, shutdown_signal()).await?;
+    // Every write acknowledged has committed; closing checkpoints SQLite's WAL into the file.
     store.close().await;
+    // Not println!: a closed stdout (a supervisor that stopped reading) must not panic here.
+    let _ = writeln!(
+        std::io::stdout(),
+        "IIP stopped: requests in flight finished, store closed"
+    );
     Ok(ExitCode::SUCCESS)
+}
+
+/// Ctrl-C or SIGTERM (what systemd, Docker and Kubernetes send): stop accepting, let the
+/// requests in flight finish, then return.
+async fn shutdown_signal() {
+    let interrupt = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = interrupt => {}
+        () = terminate => {}
+    }
+    tracing::info!("shutting down: finishing the requests in flight");
 }

@@ -624,17 +624,10 @@ pub fn to_csv(report: &GapReport) -> String {
     out
 }
 
+/// A text cell of the CSV: `iip_domain::csv_safe::text_field` (formula neutralised, quoted).
+/// The numbers of this CSV are never negative, so every field can take the text rule.
 fn csv_field(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{text}")
-    } else {
-        text.to_owned()
-    };
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text
-    }
+    iip_domain::csv_safe::text_field(text)
 }
 
 #[cfg(test)]

@@ -6,6 +6,7 @@
 
 pub mod audit;
 pub mod codes;
+pub mod csv_safe;
 pub mod date;
 pub mod facts;
 pub mod groups;

@@ -34,6 +34,7 @@ pub fn check_file(spec: &'static FileSpec, bytes: &[u8], today: Date, framework:
         let source = TableRow(&table, &row);
         let errors = match spec.name {
             "organizations.csv" => parse::organization(&source, today).err(),
+            "partnerships.csv" => parse::partnership(&source, today).err(),
             "participants.csv" => parse::participant(&source, today).err(),
             "activities.csv" => parse::activity(&source, today, framework).err(),
             "milestones.csv" => parse::milestone(&source, today, framework).err(),
@@ -87,5 +88,12 @@ mod tests {
         let header = issues(&spec::PARTICIPANTS, "org_id,shoe_size\n");
         assert!(header.iter().any(|i| i.contains("shoe_size")), "{header:?}");
         assert!(!issues(&spec::ORGANIZATIONS, "\u{0}\u{ff}\n\"").is_empty());
+        // Partnerships are checked as partnerships, not as some other file.
+        let header = "partnership_id,org_id,partner_org_id,kind,scope,start_date,end_date\n";
+        assert!(issues(&spec::PARTNERSHIPS, &format!("{header}ag1,a,b,referral,,2024-01-01,\n")).is_empty());
+        assert_eq!(
+            issues(&spec::PARTNERSHIPS, &format!("{header}ag1,a,a,referral,,2024-01-01,\n")),
+            ["partnerships.csv:2: partner_org_id: an organization cannot partner with itself"]
+        );
     }
 }

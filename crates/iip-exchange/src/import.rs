@@ -92,15 +92,25 @@ pub async fn import_package<S: Store>(
     for entry in entries {
         let entry = entry.map_err(|e| package_error(format!("cannot list the package directory: {e}")))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        let is_file = entry.file_type().map(|t| t.is_file()).unwrap_or(false);
-        if !is_file || !name.ends_with(".csv") {
+        if !name.ends_with(".csv") {
             continue;
         }
+        // Follows a symbolic link, as opening the file does. A directory or anything else
+        // named like a package file is refused, not skipped: its rows would be silently lost.
+        let metadata = std::fs::metadata(entry.path()).ok();
         match spec::file_spec(&name) {
-            Some(spec) => {
-                let size = entry.metadata().map(|m| m.len()).unwrap_or(0);
+            Some(spec) if metadata.as_ref().is_some_and(|m| m.is_file()) => {
+                let size = metadata.map_or(0, |m| m.len());
                 present.insert(spec.name, (entry.path(), size));
             }
+            Some(_) => run.fatal_issue(Issue::file(
+                &name,
+                if metadata.is_some_and(|m| m.is_dir()) {
+                    "is a directory, not a CSV file"
+                } else {
+                    "is not a regular file"
+                },
+            )),
             None if name.starts_with("x_") => {}
             None => run.fatal_issue(Issue::file(
                 &name,

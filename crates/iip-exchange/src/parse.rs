@@ -52,10 +52,18 @@ impl<'a> Fields<'a> {
 
     fn optional<T>(&mut self, column: &'static str, parse: impl FnOnce(&str) -> Result<T, InvalidValue>) -> Option<T> {
         let raw = self.source.field(column)?;
+        // No column of the format holds a line break. One in a field is most often a quote
+        // left open, which swallows the following rows (names, birth dates) into this field:
+        // refuse it without parsing, so no message can repeat what was swallowed.
+        if raw.contains(['\n', '\r']) {
+            self.errors
+                .push((column, "contains a line break (is a quote left open?)".into()));
+            return None;
+        }
         match parse(raw) {
             Ok(value) => Some(value),
             Err(e) => {
-                self.errors.push((column, e.0));
+                self.errors.push((column, quiet(raw, e.0)));
                 None
             }
         }
@@ -92,6 +100,24 @@ impl<'a> Fields<'a> {
         } else {
             Err(self.errors)
         }
+    }
+}
+
+/// Values longer than this are not repeated in messages (a 10 MB field would make a 10 MB message).
+const ECHO_MAX: usize = 64;
+
+/// `message` without the value of `raw` when that is too long to repeat.
+fn quiet(raw: &str, message: String) -> String {
+    if raw.chars().count() <= ECHO_MAX {
+        return message;
+    }
+    let shown = format!("{raw:?}");
+    let message = message.replace(&shown, &format!("the value ({} characters)", raw.chars().count()));
+    if message.chars().count() <= 4 * ECHO_MAX + 200 {
+        message
+    } else {
+        // The value was repeated in another form: say only that it is refused.
+        format!("is not valid ({} characters)", raw.chars().count())
     }
 }
 

@@ -61,8 +61,21 @@ impl Table {
                 "the file is empty; a header row is required",
             )]);
         }
-        let header = StringRecord::from_byte_record(first)
-            .map_err(|_| vec![Issue::at(spec.name, 1, None, "the header is not valid UTF-8")])?;
+        if first
+            .get(0)
+            .is_some_and(|f| f.starts_with(b"\xff\xfe") || f.starts_with(b"\xfe\xff"))
+        {
+            return Err(vec![Issue::at(
+                spec.name,
+                1,
+                None,
+                "the file is UTF-16; save it as UTF-8",
+            )]);
+        }
+        let header = StringRecord::from_byte_record(first).map_err(|e| {
+            let column = format!("column {}", e.utf8_error().field() + 1);
+            vec![Issue::at(spec.name, 1, Some(&column), "is not valid UTF-8")]
+        })?;
         let names: Vec<String> = header
             .iter()
             .enumerate()
@@ -78,13 +91,27 @@ impl Table {
 
         let mut issues = Vec::new();
         for (i, name) in names.iter().enumerate() {
-            if names[..i].contains(name) {
-                issues.push(Issue::at(spec.name, 1, Some(name), "column appears more than once"));
+            // A quote left open in the header swallows the rows below into one "column name":
+            // such a name is never repeated (it may hold names and birth dates).
+            let shown = if name.contains(['\n', '\r']) || name.chars().count() > 64 {
+                format!("column {}", i + 1)
+            } else {
+                name.clone()
+            };
+            if name.contains(['\n', '\r']) {
+                issues.push(Issue::at(
+                    spec.name,
+                    1,
+                    Some(&shown),
+                    "contains a line break (is a quote left open?)",
+                ));
+            } else if names[..i].contains(name) {
+                issues.push(Issue::at(spec.name, 1, Some(&shown), "column appears more than once"));
             } else if spec.column(name).is_none() && !name.starts_with("x_") {
                 issues.push(Issue::at(
                     spec.name,
                     1,
-                    Some(name),
+                    Some(&shown),
                     "is not a column of this file (custom columns must start with x_)",
                 ));
             }
@@ -144,11 +171,20 @@ impl Table {
             }
         };
         if record.len() != self.header.len() {
+            let hint = if record.iter().any(|f| f.contains(['\n', '\r'])) {
+                " (a field holds a line break: is a quote left open?)"
+            } else {
+                ""
+            };
             let issue = Issue::at(
                 name,
                 line,
                 None,
-                format!("has {} fields; the header has {}", record.len(), self.header.len()),
+                format!(
+                    "has {} fields; the header has {}{hint}",
+                    record.len(),
+                    self.header.len()
+                ),
             );
             return Ok(NextRow::Unreadable { line, record, issue });
         }

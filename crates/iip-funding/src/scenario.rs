@@ -357,9 +357,11 @@ impl Outcome {
 }
 
 /// Quotes a field when it needs it, and neutralises a leading formula character so a
-/// spreadsheet never evaluates it.
+/// spreadsheet never evaluates it: the text-cell rule of `iip_domain::csv_safe::text_field`
+/// (`= + - @`, tab, carriage return), repeated here because this crate is pure and depends on
+/// no other IIP crate; `iip_domain::csv_safe`'s tests pin the rule.
 fn csv_field(text: &str) -> String {
-    let text = if text.starts_with(['=', '+', '-', '@']) {
+    let text = if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{text}")
     } else {
         text.to_owned()

@@ -2,6 +2,8 @@
 
 use std::io::Write;
 
+use iip_domain::csv_safe::text_field;
+
 use crate::{MetricRow, Report};
 
 fn count(value: Option<u64>) -> String {
@@ -13,20 +15,24 @@ fn count(value: Option<u64>) -> String {
 /// Without breakdowns and median metrics this is exactly the walking skeleton's contract:
 /// `scope_id,metric,numerator,denominator,rate,suppressed`. Numerator and denominator are empty
 /// when suppressed, the denominator is empty for counts, the rate is a decimal fraction. A
-/// `value` column (median days) appears when a median metric is in the report. Every field is
-/// an id or a number, so nothing needs quoting.
+/// `value` column (median days) appears when a median metric is in the report.
+///
+/// Scope ids and group labels come from imports (an organization id may start with `-`), so
+/// every text field goes through [`iip_domain::csv_safe::text_field`]: a leading formula
+/// character gets an apostrophe, and a field holding a comma, quote or line break is quoted.
+/// Numbers are written as they are.
 pub fn write_csv(out: &mut impl Write, report: &Report) -> std::io::Result<()> {
     let with_value = report.rows.iter().any(|r| r.value.is_some());
     let mut header = vec!["scope_id".to_owned(), "metric".to_owned()];
-    header.extend(report.by.iter().cloned());
+    header.extend(report.by.iter().map(|d| text_field(d)));
     header.extend(["numerator", "denominator", "rate", "suppressed"].map(String::from));
     if with_value {
         header.push("value".into());
     }
     writeln!(out, "{}", header.join(","))?;
     for row in &report.rows {
-        let mut fields = vec![row.scope_id.clone(), row.metric.clone()];
-        fields.extend(row.groups.0.iter().map(|(_, g)| g.clone()));
+        let mut fields = vec![text_field(&row.scope_id), text_field(&row.metric)];
+        fields.extend(row.groups.0.iter().map(|(_, g)| text_field(g)));
         fields.push(count(row.numerator));
         fields.push(count(row.denominator));
         fields.push(rate_text(row));

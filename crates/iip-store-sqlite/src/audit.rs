@@ -24,7 +24,7 @@ type Chain = fn(&[u8], &AuditEvent) -> Vec<u8>;
 struct Pending {
     event: AuditEvent,
     chain: Chain,
-    done: oneshot::Sender<Result<(), String>>,
+    done: oneshot::Sender<StoreResult<()>>,
 }
 
 /// The queue of a store's appends; its task starts with the first append.
@@ -46,7 +46,7 @@ impl AuditQueue {
 async fn run(writer: SqlitePool, mut receiver: mpsc::UnboundedReceiver<Pending>) {
     let mut batch = Vec::with_capacity(BATCH);
     while receiver.recv_many(&mut batch, BATCH).await > 0 {
-        let outcome = write(&writer, &batch).await.map_err(|e| e.to_string());
+        let outcome = write(&writer, &batch).await;
         for pending in batch.drain(..) {
             let _ = pending.done.send(outcome.clone());
         }
@@ -92,7 +92,7 @@ impl AuditStore for SqliteStore {
         };
         let stopped = || StoreError::Backend("the audit log writer has stopped".into());
         self.audit.sender(&self.writer).send(pending).map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?.map_err(StoreError::Backend)
+        answer.await.map_err(|_| stopped())?
     }
 
     async fn audit_events(&self, after_id: i64, limit: u32) -> StoreResult<Vec<StoredAuditEvent>> {

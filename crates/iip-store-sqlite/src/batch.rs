@@ -31,13 +31,14 @@ impl<F> Reply<F> {
         Self { done, outcome: None }
     }
 
-    fn finish(self, committed: &Result<(), String>) {
+    fn finish(self, committed: &Result<(), StoreError>) {
         let outcome = match (committed, self.outcome) {
             (Ok(()), Some(outcome)) => outcome,
             (Ok(()), None) => Err(StoreError::Backend("the write did not run".into())),
             // The write's own error says more than the batch's.
             (Err(_), Some(Err(own))) => Err(own),
-            (Err(e), _) => Err(StoreError::Backend(e.clone())),
+            // The batch's error as it was: a full disk stays `Unavailable` (503), not a fault.
+            (Err(e), _) => Err(e.clone()),
         };
         let _ = self.done.send(outcome);
     }
@@ -71,7 +72,7 @@ impl Job {
         }
     }
 
-    fn finish(self, committed: &Result<(), String>) {
+    fn finish(self, committed: &Result<(), StoreError>) {
         match self {
             Job::Participant(_, reply) => reply.finish(committed),
             Job::Activity(_, reply) => reply.finish(committed),
@@ -96,16 +97,13 @@ async fn run(writer: SqlitePool, keys: Option<Arc<Keys>>, mut receiver: mpsc::Un
     while receiver.recv_many(&mut batch, BATCH).await > 0 {
         let committed = write(&writer, keys.as_deref(), &mut batch).await;
         if committed.is_ok() || batch.len() == 1 {
-            let committed = committed.map_err(|e| e.to_string());
             for job in batch.drain(..) {
                 job.finish(&committed);
             }
             continue;
         }
         for mut job in batch.drain(..) {
-            let committed = write(&writer, keys.as_deref(), std::slice::from_mut(&mut job))
-                .await
-                .map_err(|e| e.to_string());
+            let committed = write(&writer, keys.as_deref(), std::slice::from_mut(&mut job)).await;
             job.finish(&committed);
         }
     }

@@ -27,6 +27,16 @@ pub use iip_store::sealing::Keys;
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("./migrations");
 
 fn backend(e: sqlx::Error) -> StoreError {
+    // SQLITE_FULL (13): the disk (or the file's quota) is full. The transaction rolled back, so
+    // nothing was written: an outage to wait out (503), not a fault of the request.
+    if let sqlx::Error::Database(db) = &e
+        && db
+            .code()
+            .and_then(|code| code.parse::<i32>().ok())
+            .is_some_and(|code| code & 0xff == 13)
+    {
+        return StoreError::Unavailable(format!("the disk is full: {db}"));
+    }
     StoreError::Backend(e.to_string())
 }
 
@@ -123,6 +133,9 @@ impl SqliteStore {
         let writer = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
+            // A COMMIT that failed (a full disk) leaves the connection inside its transaction,
+            // and every later BEGIN would fail: close such a connection, open a fresh one.
+            .after_release(|conn, _| Box::pin(async move { Ok(!sqlx::Connection::is_in_transaction(conn)) }))
             .connect_with(options.clone())
             .await
             .map_err(backend)?;

@@ -12,7 +12,7 @@ use iip_domain::Date;
 use iip_domain::facts::{ActivityFact, AssessmentFact, FactSink, MilestoneFact, OrgNode, ParticipantFact};
 use iip_domain::records::{Activity, Assessment, MilestoneRecord, Organization, Participant};
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum StoreError {
     /// The database could not be opened, migrated or queried. The message is the backend's and
     /// never carries participant values: queries bind them as parameters.

@@ -41,42 +41,7 @@ fn prepare(db: &str, key: &str, dir: &Path) -> (String, String) {
         .and_then(|l| l.split(',').next())
         .expect("a local organization")
         .to_owned();
-    let added = iip(&[
-        "user",
-        "add",
-        "--db",
-        db,
-        "--key-file",
-        key,
-        "--email",
-        "crash@example.org",
-        "--name",
-        "Crash",
-        "--org",
-        &org,
-        "--role",
-        "case_worker",
-    ]);
-    assert!(added.status.success(), "{}", text(&added.stderr));
-    let issued = iip(&[
-        "token",
-        "create",
-        "--db",
-        db,
-        "--key-file",
-        key,
-        "--email",
-        "crash@example.org",
-        "--name",
-        "c",
-    ]);
-    assert!(issued.status.success(), "{}", text(&issued.stderr));
-    let token = text(&issued.stdout)
-        .lines()
-        .nth(1)
-        .expect("the token")
-        .trim()
-        .to_owned();
+    let token = support::case_worker_token(db, Some(key), "crash@example.org", &org);
     (org, token)
 }
 

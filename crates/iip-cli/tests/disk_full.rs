@@ -60,38 +60,7 @@ fn prepare(db: &str, dir: &Path) -> (String, String) {
     let imported = iip(&["import", "--db", db, package]);
     assert!(imported.status.success(), "{}", text(&imported.stderr));
     let org = "south-bay-adult-school";
-    let added = iip(&[
-        "user",
-        "add",
-        "--db",
-        db,
-        "--email",
-        "full@example.org",
-        "--name",
-        "Full",
-        "--org",
-        org,
-        "--role",
-        "case_worker",
-    ]);
-    assert!(added.status.success(), "{}", text(&added.stderr));
-    let issued = iip(&[
-        "token",
-        "create",
-        "--db",
-        db,
-        "--email",
-        "full@example.org",
-        "--name",
-        "t",
-    ]);
-    assert!(issued.status.success(), "{}", text(&issued.stderr));
-    let token = text(&issued.stdout)
-        .lines()
-        .nth(1)
-        .expect("the token")
-        .trim()
-        .to_owned();
+    let token = support::case_worker_token(db, None, "full@example.org", org);
     (org.to_owned(), token)
 }
 

@@ -146,42 +146,7 @@ fn postgres_serves_what_sqlite_serves_and_a_lost_connection_answers_503_without_
         .find(|l| l.split(',').nth(3) == Some("local"))
         .and_then(|l| l.split(',').next())
         .expect("a local organization");
-    let added = iip(&[
-        "user",
-        "add",
-        "--db",
-        &pg,
-        "--key-file",
-        &key,
-        "--email",
-        "cw@example.org",
-        "--name",
-        "Case Worker",
-        "--org",
-        org,
-        "--role",
-        "case_worker",
-    ]);
-    assert!(added.status.success(), "{}", text(&added.stderr));
-    let issued = iip(&[
-        "token",
-        "create",
-        "--db",
-        &pg,
-        "--key-file",
-        &key,
-        "--email",
-        "cw@example.org",
-        "--name",
-        "t",
-    ]);
-    assert!(issued.status.success(), "{}", text(&issued.stderr));
-    let token = text(&issued.stdout)
-        .lines()
-        .nth(1)
-        .expect("the token line")
-        .trim()
-        .to_owned();
+    let token = support::case_worker_token(&pg, Some(&key), "cw@example.org", org);
 
     let target: SocketAddr = "127.0.0.1:5432".parse().expect("address");
     let proxy = Proxy::start(target);

@@ -82,3 +82,38 @@ impl Drop for Database {
         );
     }
 }
+
+/// Adds a case worker of `org` to the store at `db` (with the key file, if any) and returns a
+/// fresh API token of theirs.
+pub fn case_worker_token(db: &str, key: Option<&str>, email: &str, org: &str) -> String {
+    let with_key = |args: &[&str]| -> Output {
+        let mut all: Vec<&str> = args.to_vec();
+        if let Some(key) = key {
+            all.extend(["--key-file", key]);
+        }
+        iip(&all)
+    };
+    let added = with_key(&[
+        "user",
+        "add",
+        "--db",
+        db,
+        "--email",
+        email,
+        "--name",
+        "Case Worker",
+        "--org",
+        org,
+        "--role",
+        "case_worker",
+    ]);
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    let issued = with_key(&["token", "create", "--db", db, "--email", email, "--name", "t"]);
+    assert!(issued.status.success(), "{}", text(&issued.stderr));
+    text(&issued.stdout)
+        .lines()
+        .nth(1)
+        .expect("the token line")
+        .trim()
+        .to_owned()
+}

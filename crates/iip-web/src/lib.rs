@@ -288,6 +288,11 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .layer(axum::middleware::from_fn(auth::same_origin_writes))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
         .with_state(Arc::new(state));
+    // Pages and API answers carry personal data: no cache keeps them (static files say otherwise).
+    router = router.layer(SetResponseHeaderLayer::if_not_present(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    ));
     for (name, value) in SECURITY_HEADERS {
         router = router.layer(SetResponseHeaderLayer::overriding(
             HeaderName::from_static(name),

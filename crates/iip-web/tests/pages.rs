@@ -56,6 +56,11 @@ fn assert_security_headers(page: &Page) {
     assert_eq!(header("x-content-type-options"), "nosniff");
     assert_eq!(header("x-frame-options"), "DENY");
     assert_eq!(header("referrer-policy"), "same-origin");
+    assert_eq!(
+        header("cache-control"),
+        "no-store",
+        "no cache keeps a page of personal data"
+    );
 }
 
 /// Every integer shown in a table cell: none may be a small count.
@@ -147,7 +152,14 @@ async fn an_empty_store_renders_guidance() {
     assert_eq!(page.status, StatusCode::OK);
     assert!(page.body.contains("holds no organizations yet"));
     assert_eq!(get(&app, "/healthz").await.body, "ok");
-    assert_eq!(get(&app, "/static/app.css").await.status, StatusCode::OK);
+    let css = get(&app, "/static/app.css").await;
+    assert_eq!(css.status, StatusCode::OK);
+    let caching = css
+        .headers
+        .get("cache-control")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    assert!(caching.starts_with("public"), "static files stay cacheable: {caching}");
 }
 
 #[tokio::test]

@@ -27,6 +27,10 @@ pub struct AuthConfig {
     pub limits: SessionLimits,
     /// Mark the cookie `Secure` (on whenever the server is reached over HTTPS).
     pub secure_cookies: bool,
+    /// Behind a reverse proxy every connection comes from the proxy: take the client's address
+    /// for rate limiting from the last `X-Forwarded-For` entry (the one the proxy appended).
+    /// Off by default, since a client could otherwise choose its own address.
+    pub trust_forwarded_for: bool,
 }
 
 impl Default for AuthConfig {
@@ -38,6 +42,7 @@ impl Default for AuthConfig {
                 absolute: 12 * 60 * 60,
             },
             secure_cookies: false,
+            trust_forwarded_for: false,
         }
     }
 }
@@ -205,8 +210,22 @@ impl<S: Store> axum::extract::OptionalFromRequestParts<Arc<AppState<S>>> for Cur
 }
 
 /// The client's address for rate limiting ("unknown" when the server runs without it, as in
-/// tests through the router).
-fn client_address(parts: &axum::http::Extensions) -> String {
+/// tests through the router): the proxy's last `X-Forwarded-For` entry when it is trusted.
+fn client_address(config: &AuthConfig, headers: &HeaderMap, parts: &axum::http::Extensions) -> String {
+    if config.trust_forwarded_for {
+        let forwarded = headers
+            .get_all("x-forwarded-for")
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .filter(|a| !a.is_empty())
+            .last()
+            .and_then(|a| a.parse::<std::net::IpAddr>().ok());
+        if let Some(address) = forwarded {
+            return address.to_string();
+        }
+    }
     parts
         .get::<ConnectInfo<SocketAddr>>()
         .map_or_else(|| "unknown".to_owned(), |c| c.0.ip().to_string())
@@ -250,7 +269,7 @@ pub async fn login<S: Store>(
     form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
 ) -> Result<Response, WebError> {
     let Form(form) = form.map_err(|_| WebError::BadRequest("Give an email and a password.".into()))?;
-    let address = client_address(&extensions);
+    let address = client_address(&state.auth, &headers, &extensions);
     let next = local_next(form.next.as_deref());
     let now = Instant::now();
     if let Some(wait) = state.limiter.blocked(&form.email, &address, now) {

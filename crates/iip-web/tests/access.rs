@@ -424,3 +424,57 @@ async fn cross_site_form_posts_are_refused() {
         StatusCode::NOT_FOUND
     );
 }
+
+/// A sign-in through a proxy: `X-Forwarded-For` as the proxy sends it.
+async fn login_via_proxy(router: &axum::Router, forwarded_for: &str, email: &str, password: &str) -> StatusCode {
+    use tower::ServiceExt;
+    let form = format!(
+        "email={}&password={}",
+        email.replace('@', "%40"),
+        password.replace(' ', "+")
+    );
+    let request = axum::http::Request::builder()
+        .method("POST")
+        .uri("/login")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .header("x-forwarded-for", forwarded_for)
+        .body(axum::body::Body::from(form))
+        .expect("request");
+    router.clone().oneshot(request).await.expect("response").status()
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_is_limited_on_its_own_and_cannot_choose_its_address() {
+    for trusted in [false, true] {
+        let (state, store, _dir) = support::state(0).await;
+        add_user(&store, "worker@test.iip", "case_worker", SCHOOL).await;
+        let auth = iip_web::auth::AuthConfig {
+            trust_forwarded_for: trusted,
+            ..Default::default()
+        };
+        let router = router(state.with_auth(auth));
+        // 20 failures from one client (each on a different account, so only the address
+        // limit can trip), whatever it writes in front of the proxy's entry.
+        for n in 0..20 {
+            let spoofed = format!("198.51.100.{n}, 203.0.113.7");
+            let status = login_via_proxy(&router, &spoofed, &format!("nobody{n}@test.iip"), "wrong").await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED);
+        }
+        let same_client = login_via_proxy(&router, "203.0.113.7", "worker@test.iip", support::PASSWORD).await;
+        assert_eq!(same_client, StatusCode::TOO_MANY_REQUESTS, "trusted={trusted}");
+        let other_client = login_via_proxy(&router, "203.0.113.8", "worker@test.iip", support::PASSWORD).await;
+        if trusted {
+            assert_eq!(
+                other_client,
+                StatusCode::SEE_OTHER,
+                "another client behind the proxy signs in"
+            );
+        } else {
+            assert_eq!(
+                other_client,
+                StatusCode::TOO_MANY_REQUESTS,
+                "untrusted, the header is ignored: one address for everyone"
+            );
+        }
+    }
+}

@@ -111,6 +111,8 @@ pub async fn serve<S: Store>(
     let mut state = AppState::new(store.clone(), framework, default_year)?
         .with_auth(iip_web::auth::AuthConfig {
             secure_cookies,
+            // Behind a TLS proxy that appends the client's address: IIP_TRUSTED_PROXY=1.
+            trust_forwarded_for: std::env::var("IIP_TRUSTED_PROXY").is_ok_and(|v| v == "1"),
             ..Default::default()
         })
         .with_referral_flag_days(referral_flag_days);

@@ -219,8 +219,7 @@ fn client_address(config: &AuthConfig, headers: &HeaderMap, parts: &axum::http::
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
             .map(str::trim)
-            .filter(|a| !a.is_empty())
-            .last()
+            .rfind(|a| !a.is_empty())
             .and_then(|a| a.parse::<std::net::IpAddr>().ok());
         if let Some(address) = forwarded {
             return address.to_string();

@@ -181,6 +181,20 @@ pub async fn create<S: Store>(
         .map(str::to_owned)
         .collect();
     fields.insert("barriers".into(), barriers.join(";"));
+    // The organization is the account's. A form naming another is refused, as the API does.
+    if fields
+        .get("org_id")
+        .is_some_and(|named| !named.trim().is_empty() && named.trim() != org)
+    {
+        let errors = HashMap::from([("org_id".to_owned(), "is set by the server: leave it out".to_owned())]);
+        let page = render(
+            &state,
+            &user,
+            "participant_new.html",
+            context! { values => fields, errors, choices => intake_choices() },
+        )?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
     fields.insert("org_id".into(), org.clone());
     if fields.get("participant_id").is_none_or(|v| v.trim().is_empty()) {
         let token = iip_auth::random_token().ok_or_else(|| internal("no randomness"))?;

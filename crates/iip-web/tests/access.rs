@@ -308,13 +308,16 @@ async fn nobody_reaches_another_organizations_people_by_changing_the_url() {
         !search.body.contains("secret-1"),
         "search stays within the organization"
     );
-    // A form naming another organization is ignored: the server takes the user's own.
+    // A form naming another organization is refused, and nothing is created anywhere.
     let sneaky = format!("csrf={other_token}&participant_id=mine-1&org_id={SCHOOL}");
+    let refused = send(&router, "POST", "/participants", Some(&other), Some(&sneaky)).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(refused.body.contains("is set by the server"), "{}", refused.body);
     assert_eq!(
-        send(&router, "POST", "/participants", Some(&other), Some(&sneaky))
+        send(&router, "GET", "/participants/mine-1", Some(&other), None)
             .await
             .status,
-        StatusCode::SEE_OTHER
+        StatusCode::NOT_FOUND
     );
     assert_eq!(
         send(&router, "GET", "/participants/mine-1", Some(&worker), None)

@@ -309,10 +309,19 @@ fn policy() -> Vec<Probe> {
             .form(|_| "password=a+long+sweep+password&confirm=another+long+password".into()),
         // Case work through the pages.
         p("GET", "/participants", Who::OwnOrg, OWN_CASE_WORK),
+        // Naming another organization is refused (422), as the API refuses it.
+        p("POST", "/participants", Who::OwnOrg, [L, c(422), c(422), c(403)])
+            .form(|c| {
+                format!(
+                    "csrf={}&org_id={B}&participant_id=sweep-form-org-{}&first_name=Intruder",
+                    c.csrf, c.tag
+                )
+            })
+            .owner(303),
         p("POST", "/participants", Who::OwnOrg, [L, c(303), c(303), c(403)])
             .form(|c| {
                 format!(
-                    "csrf={}&org_id={B}&participant_id=sweep-form-{}&first_name=Intruder",
+                    "csrf={}&participant_id=sweep-form-{}&first_name=Intruder",
                     c.csrf, c.tag
                 )
             })
@@ -1057,7 +1066,18 @@ async fn no_identity_of_another_organization_reaches_b_through_any_route() {
     if after != before {
         tally.mismatch(format!("B's objects changed:\nbefore {before:#?}\nafter {after:#?}"));
     }
-    // A's creations landed in A, whatever organization the body named.
+    // A's creations landed in A; those naming B landed nowhere.
+    for tag in ["cw", "admin"] {
+        for id in [format!("sweep-form-org-{tag}"), format!("sweep-api-org-{tag}")] {
+            for org in [A, B] {
+                if store.participant_record(org, &id).await.expect("store").is_some() {
+                    tally.mismatch(format!(
+                        "{id}: created in {org} although the request named another organization"
+                    ));
+                }
+            }
+        }
+    }
     for tag in ["cw", "admin"] {
         for id in [format!("sweep-form-{tag}"), format!("sweep-api-{tag}")] {
             let in_a = store.participant_record(A, &id).await.expect("store").is_some();

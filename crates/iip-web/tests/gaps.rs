@@ -10,14 +10,7 @@ use iip_web::router;
 use support::{add_user, send, sign_in};
 
 async fn region() -> (axum::Router, tempfile::TempDir) {
-    let (state, store, dir) = support::state(600).await;
-    assert!(
-        store
-            .put_services(&iip_generate::services(600))
-            .await
-            .expect("store")
-            .is_ok()
-    );
+    let (state, store, dir) = support::state_with_directory(600).await;
     let community = iip_generate::community_csv(600, 3);
     let figures = iip_directory::community::read("community.csv", community.as_bytes()).expect("figures");
     store.put_community_figures(&figures).await.expect("store");

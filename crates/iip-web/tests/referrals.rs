@@ -26,14 +26,7 @@ fn newest_referral(body: &str) -> i64 {
 
 #[tokio::test]
 async fn a_referral_runs_the_whole_loop_and_its_outcome_lands_on_the_pathway() {
-    let (state, store, _dir) = support::state(300).await;
-    assert!(
-        store
-            .put_services(&iip_generate::services(300))
-            .await
-            .expect("store")
-            .is_ok()
-    );
+    let (state, store, _dir) = support::state_with_directory(300).await;
     add_user(&store, "owner@test.iip", "case_worker", SCHOOL).await;
     add_user(&store, "cbo@test.iip", "case_worker", "south-bay-cbo").await;
     add_user(&store, "library@test.iip", "case_worker", "south-bay-library").await;
@@ -261,14 +254,7 @@ async fn a_referral_runs_the_whole_loop_and_its_outcome_lands_on_the_pathway() {
 
 #[tokio::test]
 async fn unanswered_referrals_are_flagged_after_the_configured_days() {
-    let (state, store, _dir) = support::state(300).await;
-    assert!(
-        store
-            .put_services(&iip_generate::services(300))
-            .await
-            .expect("store")
-            .is_ok()
-    );
+    let (state, store, _dir) = support::state_with_directory(300).await;
     add_user(&store, "cbo@test.iip", "case_worker", "south-bay-cbo").await;
     let person = store.search_participants(SCHOOL, "", 1).await.expect("search");
     let participant = &person.first().expect("a participant").participant_id;
@@ -299,14 +285,7 @@ async fn unanswered_referrals_are_flagged_after_the_configured_days() {
 
 #[tokio::test]
 async fn the_directory_searches_by_element_language_area_and_eligibility() {
-    let (state, store, _dir) = support::state(300).await;
-    assert!(
-        store
-            .put_services(&iip_generate::services(300))
-            .await
-            .expect("store")
-            .is_ok()
-    );
+    let (state, store, _dir) = support::state_with_directory(300).await;
     add_user(&store, "analyst@test.iip", "consortium_analyst", "south-bay").await;
     let router = router(state);
     let analyst = sign_in(&router, "analyst@test.iip").await;
@@ -371,14 +350,7 @@ async fn the_directory_searches_by_element_language_area_and_eligibility() {
 
 #[tokio::test]
 async fn completed_referrals_count_in_the_referral_metrics_of_both_sides() {
-    let (state, store, _dir) = support::state(300).await;
-    assert!(
-        store
-            .put_services(&iip_generate::services(300))
-            .await
-            .expect("store")
-            .is_ok()
-    );
+    let (state, store, _dir) = support::state_with_directory(300).await;
     add_user(&store, "owner@test.iip", "case_worker", SCHOOL).await;
     add_user(&store, "cbo@test.iip", "case_worker", "south-bay-cbo").await;
     add_user(&store, "state@test.iip", "state_analyst", "ca").await;

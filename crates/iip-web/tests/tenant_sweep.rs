@@ -849,14 +849,7 @@ async fn no_identity_of_another_organization_reaches_b_through_any_route() {
     let table = policy();
     let routes = check_coverage(&table).unwrap_or_else(|problems| panic!("{problems}"));
 
-    let (state, store, _dir) = support::state(300).await;
-    assert!(
-        store
-            .put_services(&iip_generate::services(300))
-            .await
-            .expect("store")
-            .is_ok()
-    );
+    let (state, store, _dir) = support::state_with_directory(300).await;
     for (email, role, org) in [
         ("a-worker@sweep.test", "case_worker", A),
         ("a-admin@sweep.test", "org_admin", A),

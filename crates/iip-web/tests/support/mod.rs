@@ -141,3 +141,15 @@ pub async fn csrf(router: &axum::Router, cookie: &str) -> String {
         .expect("a csrf token on the page")
         .to_owned()
 }
+
+/// [`state`] with the generated region's service directory stored too.
+pub async fn state_with_directory(people: u64) -> (AppState<SqliteStore>, SqliteStore, tempfile::TempDir) {
+    use iip_store::DirectoryStore;
+    let (state, store, dir) = state(people).await;
+    let stored = store
+        .put_services(&iip_generate::services(people))
+        .await
+        .expect("store");
+    assert!(stored.is_ok(), "the generated services name known organizations");
+    (state, store, dir)
+}

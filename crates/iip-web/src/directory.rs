@@ -32,7 +32,7 @@ pub struct SearchParams {
 }
 
 fn flag(raw: Option<&str>) -> Result<bool, WebError> {
-    match raw.map(str::trim) {
+    match raw {
         None | Some("") | Some("false") | Some("0") => Ok(false),
         Some("true") | Some("on") | Some("1") => Ok(true),
         Some(_) => Err(WebError::BadRequest(
@@ -41,8 +41,10 @@ fn flag(raw: Option<&str>) -> Result<bool, WebError> {
     }
 }
 
+/// A filter as sent (no trimming: the OpenAPI document's patterns and lengths hold exactly);
+/// empty is no filter.
 fn bounded(field: &Option<String>, name: &str) -> Result<Option<String>, WebError> {
-    match field.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+    match field.as_deref().filter(|v| !v.is_empty()) {
         Some(v) if v.chars().count() > 100 || v.chars().any(char::is_control) => {
             Err(WebError::BadRequest(format!("{name} is at most 100 characters.")))
         }

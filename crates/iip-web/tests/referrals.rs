@@ -337,6 +337,8 @@ async fn the_directory_searches_by_element_language_area_and_eligibility() {
         "/api/services?element=nope",
         "/api/services?language=Tagalog",
         "/api/services?free=maybe",
+        "/api/services?element=+health",
+        "/api/services?free=true+",
     ] {
         let r = send(&router, "GET", bad, Some(&analyst), None).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{bad}");

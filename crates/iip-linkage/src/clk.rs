@@ -6,24 +6,24 @@ use sha2::Sha256;
 use crate::normalize_name;
 
 pub const BITS: usize = 1024;
-const WORDS: usize = BITS / 64;
+pub(crate) const WORDS: usize = BITS / 64;
 /// Field-level regions of the filter: names in the first 640 bits, the birth date in the
 /// last 384, so each is compared on its own (namesakes born on other days score low).
-const NAME_WORDS: usize = 10;
+pub(crate) const NAME_WORDS: usize = 10;
 const NAME_REGION: (usize, usize) = (0, NAME_WORDS * 64);
 const DATE_REGION: (usize, usize) = (NAME_WORDS * 64, BITS - NAME_WORDS * 64);
 /// How much the birth date counts against the names.
-const DATE_WEIGHT: f64 = 0.4;
+pub(crate) const DATE_WEIGHT: f64 = 0.4;
 /// A record without a birth date scores its names only, discounted.
-const NO_DATE_FACTOR: f64 = 0.85;
+pub(crate) const NO_DATE_FACTOR: f64 = 0.85;
 
 /// One encoding: 1024 bits and their counts (all, names, date).
 #[derive(Clone, PartialEq, Eq)]
 pub struct Clk {
     pub words: [u64; WORDS],
     pub ones: u32,
-    name_ones: u32,
-    date_ones: u32,
+    pub(crate) name_ones: u32,
+    pub(crate) date_ones: u32,
 }
 
 impl std::fmt::Debug for Clk {

@@ -13,12 +13,17 @@
 //! day and the unordered {month, day} pair (tolerates day/month swaps).
 
 mod clk;
+mod kernel;
 mod matching;
 mod normalize;
 pub mod synthetic;
 
 pub use clk::{BITS, Clk, Encoder, Identity};
-pub use matching::{Link, candidates, candidates_record_level, group, link_one_to_one, solve_greedy};
+pub use kernel::KernelStats;
+pub use matching::{
+    Link, candidates, candidates_all_pairs, candidates_counted, candidates_record_level,
+    candidates_record_level_all_pairs, candidates_record_level_counted, group, link_one_to_one, solve_greedy,
+};
 pub use normalize::normalize_name;
 
 /// The default Dice threshold (docs/privacy.md: measured on generated data at half overlap).

@@ -2,6 +2,7 @@
 //! the threshold kept, then assigned one to one, best first (greedy, as anonlink does).
 
 use crate::Clk;
+use crate::kernel::{self, KernelStats};
 
 /// A linked pair: indexes into the two sides and their score.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -11,8 +12,33 @@ pub struct Link {
     pub score: f64,
 }
 
-/// Pairs scoring at least `threshold`, best first (ties by indexes).
+/// Pairs scoring at least `threshold` ([`Clk::dice`], names and birth date apart), best first
+/// (ties by indexes). The tiled kernel of `kernel.rs`: the same pairs and scores as
+/// [`candidates_all_pairs`].
 pub fn candidates(left: &[Clk], right: &[Clk], threshold: f64) -> Vec<Link> {
+    kernel::field_level(left, right, threshold).0
+}
+
+/// [`candidates`], with what the kernel did.
+pub fn candidates_counted(left: &[Clk], right: &[Clk], threshold: f64) -> (Vec<Link>, KernelStats) {
+    kernel::field_level(left, right, threshold)
+}
+
+/// Record-level Dice over the whole 1024 bits (what anonlink computes), best first: for
+/// comparing kernels on the same encodings. The threshold test is exact in integers:
+/// 2·|a∧b|·q ≥ p·(|a|+|b|) for threshold p/q, q = 10 000. The tiled kernel, pruned by
+/// popcount: the same pairs and scores as [`candidates_record_level_all_pairs`].
+pub fn candidates_record_level(left: &[Clk], right: &[Clk], threshold: f64) -> Vec<Link> {
+    kernel::record_level(left, right, threshold).0
+}
+
+/// [`candidates_record_level`], with what the kernel did (pairs compared after pruning).
+pub fn candidates_record_level_counted(left: &[Clk], right: &[Clk], threshold: f64) -> (Vec<Link>, KernelStats) {
+    kernel::record_level(left, right, threshold)
+}
+
+/// The reference for [`candidates`]: every pair scored one by one.
+pub fn candidates_all_pairs(left: &[Clk], right: &[Clk], threshold: f64) -> Vec<Link> {
     let mut found = Vec::new();
     for (i, a) in left.iter().enumerate() {
         for (j, b) in right.iter().enumerate() {
@@ -26,29 +52,18 @@ pub fn candidates(left: &[Clk], right: &[Clk], threshold: f64) -> Vec<Link> {
             }
         }
     }
-    found.sort_by(|x, y| {
-        y.score
-            .total_cmp(&x.score)
-            .then(x.left.cmp(&y.left))
-            .then(x.right.cmp(&y.right))
-    });
+    sort_best_first(&mut found);
     found
 }
 
-/// Record-level Dice over the whole 1024 bits (what anonlink computes), best first: for
-/// comparing kernels on the same encodings. The threshold test is exact in integers:
-/// 2·|a∧b|·q ≥ p·(|a|+|b|) for threshold p/q, q = 10 000.
-pub fn candidates_record_level(left: &[Clk], right: &[Clk], threshold: f64) -> Vec<Link> {
+/// The reference for [`candidates_record_level`]: every pair compared one by one.
+pub fn candidates_record_level_all_pairs(left: &[Clk], right: &[Clk], threshold: f64) -> Vec<Link> {
     let q: u64 = 10_000;
     let p = (threshold.clamp(0.0, 1.0) * q as f64).round() as u64;
     let mut found = Vec::new();
     for (i, a) in left.iter().enumerate() {
         for (j, b) in right.iter().enumerate() {
             let total = u64::from(a.ones + b.ones);
-            // |a∧b| ≤ min(|a|, |b|): skip pairs that cannot reach the threshold.
-            if 2 * u64::from(a.ones.min(b.ones)) * q < p * total {
-                continue;
-            }
             let common: u32 = a.words.iter().zip(&b.words).map(|(x, y)| (x & y).count_ones()).sum();
             if total > 0 && 2 * u64::from(common) * q >= p * total {
                 found.push(Link {
@@ -59,13 +74,18 @@ pub fn candidates_record_level(left: &[Clk], right: &[Clk], threshold: f64) -> V
             }
         }
     }
+    sort_best_first(&mut found);
+    found
+}
+
+/// Best first: score descending, then left, then right index.
+pub(crate) fn sort_best_first(found: &mut [Link]) {
     found.sort_by(|x, y| {
         y.score
             .total_cmp(&x.score)
             .then(x.left.cmp(&y.left))
             .then(x.right.cmp(&y.right))
     });
-    found
 }
 
 /// Greedy one-to-one over candidates already sorted best first.

@@ -12,10 +12,24 @@ pub(crate) const WORDS: usize = BITS / 64;
 pub(crate) const NAME_WORDS: usize = 10;
 const NAME_REGION: (usize, usize) = (0, NAME_WORDS * 64);
 const DATE_REGION: (usize, usize) = (NAME_WORDS * 64, BITS - NAME_WORDS * 64);
-/// How much the birth date counts against the names.
-pub(crate) const DATE_WEIGHT: f64 = 0.4;
+/// The score counts each field's Dice between a floor and a ceiling (docs/privacy.md): a
+/// names Dice at the floor or below is what strangers sharing a common name token reach, one
+/// at the ceiling or above is all a name can say (a typo still reaches it); a birth-date Dice
+/// at the floor is chance overlap or the same year only, at the ceiling a date with one usual
+/// error (a day off by one, day and month swapped). Additive and nonlinear in each field, as a
+/// Fellegi–Sunter weight is: a partial agreement on both fields beats a perfect one on one
+/// field and none on the other (strangers born on the same day are many among 100 000).
+pub(crate) const NAMES_FLOOR: f64 = 0.6;
+pub(crate) const NAMES_CEILING: f64 = 0.9;
+pub(crate) const DATE_FLOOR: f64 = 0.25;
+pub(crate) const DATE_CEILING: f64 = 0.45;
 /// A record without a birth date scores its names only, discounted.
-pub(crate) const NO_DATE_FACTOR: f64 = 0.85;
+pub(crate) const NO_DATE_FACTOR: f64 = 0.7;
+
+/// A field's Dice between its floor (0) and ceiling (1).
+pub(crate) fn field_weight(dice: f64, floor: f64, ceiling: f64) -> f64 {
+    ((dice - floor) / (ceiling - floor)).clamp(0.0, 1.0)
+}
 
 /// One encoding: 1024 bits and their counts (all, names, date).
 #[derive(Clone, PartialEq, Eq)]
@@ -53,10 +67,22 @@ impl Clk {
         self.ones = self.name_ones + self.date_ones;
     }
 
-    /// The score of two encodings: the Sørensen–Dice coefficient 2|a∧b| / (|a| + |b|) of the
-    /// names and of the birth dates, weighted; names alone (discounted) when either record has
-    /// no birth date.
+    /// The score of two encodings, from 0 to 1: the mean of the names' and the birth dates'
+    /// field weights, each the Sørensen–Dice coefficient 2|a∧b| / (|a| + |b|) of its region
+    /// between a floor and a ceiling; the names alone (discounted) when either record has no
+    /// birth date.
     pub fn dice(&self, other: &Clk) -> f64 {
+        let (names, date) = self.field_dice(other);
+        let names = field_weight(names, NAMES_FLOOR, NAMES_CEILING);
+        match date {
+            Some(date) => (names + field_weight(date, DATE_FLOOR, DATE_CEILING)) / 2.0,
+            None => names * NO_DATE_FACTOR,
+        }
+    }
+
+    /// The Dice coefficients of the names and of the birth dates (none when either record has
+    /// no birth date).
+    pub fn field_dice(&self, other: &Clk) -> (f64, Option<f64>) {
         let region = |range: std::ops::Range<usize>, a: u32, b: u32| {
             if a + b == 0 {
                 return 0.0;
@@ -70,10 +96,9 @@ impl Clk {
         };
         let names = region(0..NAME_WORDS, self.name_ones, other.name_ones);
         if self.date_ones == 0 || other.date_ones == 0 {
-            return names * NO_DATE_FACTOR;
+            return (names, None);
         }
-        let date = region(NAME_WORDS..WORDS, self.date_ones, other.date_ones);
-        (1.0 - DATE_WEIGHT) * names + DATE_WEIGHT * date
+        (names, Some(region(NAME_WORDS..WORDS, self.date_ones, other.date_ones)))
     }
 
     /// The share of bits set (warn above 0.7: filters that full lose precision).
@@ -119,10 +144,14 @@ pub struct Encoder {
     key: Hmac<Sha256>,
 }
 
-/// Bits set per feature, by field.
+/// Bits set per feature, by field. The name bigrams are one bag: names in any order are the
+/// same name (family name first is the custom of many), and a separate family-name feature
+/// cost given/family swaps their place above strangers (docs/privacy.md).
 const NAME_BITS: usize = 10;
-const FAMILY_BITS: usize = 8;
-const DATE_BITS: usize = 16;
+const YEAR_BITS: usize = 6;
+const NEAR_BITS: usize = 8;
+const PAIR_BITS: usize = 20;
+const WHOLE_BITS: usize = 12;
 
 impl Encoder {
     /// `secret`: the consortium's linkage secret (at least 16 bytes), held by the partners only.
@@ -138,11 +167,7 @@ impl Encoder {
     /// Sets `k` bits for a feature: positions from HMAC-SHA-256(secret, field ‖ feature),
     /// 16 bits at a time (random hashing, not double hashing).
     fn feature(&self, clk: &mut Clk, field: &str, feature: &str, k: usize) {
-        let region = if matches!(field, "name" | "family") {
-            NAME_REGION
-        } else {
-            DATE_REGION
-        };
+        let region = if field == "name" { NAME_REGION } else { DATE_REGION };
         let mut round = 0u8;
         let mut set = 0;
         while set < k {
@@ -172,23 +197,20 @@ impl Encoder {
                 self.feature(&mut clk, "name", &bigram, NAME_BITS);
             }
         }
-        // The first family name on its own.
-        if let Some(family) = last.split(' ').next().filter(|t| !t.is_empty()) {
-            for bigram in bigrams(family) {
-                self.feature(&mut clk, "family", &bigram, FAMILY_BITS);
-            }
-        }
         if let Some((year, month, day)) = identity.date_of_birth.as_deref().and_then(date_parts) {
-            // Imputed birthdays (January 1, July 1) say less: fewer bits for month and day.
+            // Imputed birthdays (January 1, July 1) say less: fewer bits for the day.
             let imputed = (month, day) == (1, 1) || (month, day) == (7, 1);
-            let small = if imputed { DATE_BITS / 3 } else { DATE_BITS };
-            self.feature(&mut clk, "year", &year.to_string(), DATE_BITS);
-            self.feature(&mut clk, "month", &month.to_string(), small);
-            self.feature(&mut clk, "day", &day.to_string(), small);
+            let scale = |bits: usize| if imputed { bits / 3 } else { bits };
+            self.feature(&mut clk, "year", &year.to_string(), YEAR_BITS);
+            // The day and its neighbours (a day off by one keeps two of three).
+            for near in [day.saturating_sub(1), day, day + 1] {
+                self.feature(&mut clk, "near", &format!("{year}-{month}-{near}"), scale(NEAR_BITS));
+            }
+            // The unordered {month, day} pair in its year (a day/month swap keeps it).
             let (a, b) = (month.min(day), month.max(day));
-            self.feature(&mut clk, "month_day", &format!("{a}/{b}"), small);
+            self.feature(&mut clk, "pair", &format!("{year}:{a}/{b}"), scale(PAIR_BITS));
             // The whole date: tells apart namesakes, who are many among common family names.
-            self.feature(&mut clk, "date", &format!("{year}-{month}-{day}"), small);
+            self.feature(&mut clk, "date", &format!("{year}-{month}-{day}"), scale(WHOLE_BITS));
         }
         clk.count();
         clk

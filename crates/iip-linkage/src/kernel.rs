@@ -29,7 +29,7 @@
 #![allow(clippy::needless_range_loop)]
 
 use crate::Clk;
-use crate::clk::{DATE_WEIGHT, NAME_WORDS, NO_DATE_FACTOR, WORDS};
+use crate::clk::{DATE_CEILING, DATE_FLOOR, NAME_WORDS, NAMES_CEILING, NAMES_FLOOR, NO_DATE_FACTOR, WORDS};
 use crate::matching::{Link, sort_best_first};
 
 /// Records per block: one word of eight records is one 512-bit vector.
@@ -280,37 +280,49 @@ fn record_level_cut<const CUT: usize>(left: &[Clk], right: &[Clk], threshold: f6
 }
 
 /// The integer filter of the field-level score: can names with (at most) `cn` bits in common
-/// out of `tn` and dates with `cd` out of `td` reach the threshold? Never false for a pair
-/// whose [`Clk::dice`] reaches it: the weights are rounded up and the threshold down.
+/// out of `tn` and dates with `cd` out of `td` reach the threshold? Each field weight is at
+/// most 1, so a score of t needs each field's weight at least 2t − 1 (names alone: t / the
+/// no-date factor), that is each Dice at least a bound; the bounds are rounded down, so the
+/// filter is never false for a pair whose [`Clk::dice`] reaches the threshold.
 #[derive(Clone, Copy)]
 struct FieldFilter {
-    /// Q · ⌈2 000 × weight⌉ for the names, the date, the names alone.
+    /// ⌊Q × the least Dice⌋ − 2 (at least 0) of the names and the date with a date, and of
+    /// the names without one.
     names: u64,
     date: u64,
     alone: u64,
-    /// 1 000 × (⌊threshold · Q⌋ − 2), at least 0.
-    bar: u64,
 }
 
 impl FieldFilter {
     fn new(threshold: f64) -> Self {
-        const SCALE: u64 = 1_000;
-        let weight = |w: f64| Q * (2.0 * w * SCALE as f64).ceil() as u64;
-        // NaN: `min` gives 1.5, so nothing passes, as nothing passes `score >= NaN`.
-        let p = ((threshold.min(1.5) * Q as f64).floor() - 2.0).max(0.0) as u64;
+        // NaN: `min` gives 1.5, out of reach, as nothing passes `score >= NaN`.
+        let t = threshold.min(1.5);
+        let least = |weight: f64, floor: f64, ceiling: f64| {
+            let dice = if weight > 1.0 {
+                2.0 // out of reach
+            } else {
+                floor + weight.max(0.0) * (ceiling - floor)
+            };
+            let scaled = if weight <= 0.0 {
+                0.0
+            } else {
+                (dice * Q as f64).floor() - 2.0
+            };
+            scaled.max(0.0) as u64
+        };
         Self {
-            names: weight(1.0 - DATE_WEIGHT),
-            date: weight(DATE_WEIGHT),
-            alone: weight(NO_DATE_FACTOR),
-            bar: SCALE * p,
+            names: least(2.0 * t - 1.0, NAMES_FLOOR, NAMES_CEILING),
+            date: least(2.0 * t - 1.0, DATE_FLOOR, DATE_CEILING),
+            alone: least(t / NO_DATE_FACTOR, NAMES_FLOOR, NAMES_CEILING),
         }
     }
 
     #[inline(always)]
     fn reaches(self, cn: u64, cd: u64, tn: u64, td: u64, with_date: bool) -> bool {
-        let both = self.names * cn * td + self.date * cd * tn >= self.bar * tn * td;
-        let alone = self.alone * cn >= self.bar * tn;
-        (with_date & both) | (!with_date & alone)
+        let names = 2 * Q * cn >= self.names * tn;
+        let date = 2 * Q * cd >= self.date * td;
+        let alone = 2 * Q * cn >= self.alone * tn;
+        (with_date & names & date) | (!with_date & alone)
     }
 }
 

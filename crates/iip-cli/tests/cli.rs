@@ -735,8 +735,8 @@ fn two_partners_encode_separately_and_the_hub_counts_each_person_once() {
     let linked_dir = dir.path().join("linked");
     // The generator's people are the same letter for letter at every agency, and its name
     // pools are a handful of names per language, so namesakes born the same week are many:
-    // at the default threshold (0.65, chosen for records with errors) the count comes out
-    // 2.1 % low, at 0.9, the threshold for clean copies, 1.35 % (docs/privacy.md).
+    // at the default threshold (0.6, chosen for records with errors) the count comes out
+    // 2.8 % low, at 0.9, the threshold for clean copies, 1.35 % (docs/privacy.md).
     let threshold = std::env::var("IIP_LINK_THRESHOLD").unwrap_or_else(|_| "0.9".into());
     let linked = iip(&[
         "link",

@@ -4,7 +4,7 @@
 //! missed links at the default threshold were (by the names' and the birth dates' Dice).
 use std::collections::{BTreeMap, HashSet};
 
-use iip_linkage::{DEFAULT_THRESHOLD, Encoder, candidates, solve_greedy, synthetic};
+use iip_linkage::{DEFAULT_FLIP_PROBABILITY, DEFAULT_THRESHOLD, Encoder, candidates, solve_greedy, synthetic};
 
 fn main() {
     let args: Vec<String> = std::env::args().collect();
@@ -12,10 +12,17 @@ fn main() {
     let seed: u64 = args.get(2).and_then(|a| a.parse().ok()).unwrap_or(20261201);
     let overlap = n / 2;
     let (left, right) = synthetic::world(seed, n, overlap);
-    let encoder = Encoder::new(b"consortium test secret, 32 bytes!").expect("secret");
+    // FLIPS=0 for encodings without bit flips; seeded, so every run gives the same figures.
+    let flips: f64 = std::env::var("FLIPS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(DEFAULT_FLIP_PROBABILITY);
+    let encoder = Encoder::new(b"consortium test secret, 32 bytes!")
+        .expect("secret")
+        .with_seeded_bit_flips(flips, [7; 32]);
     let l: Vec<_> = left.iter().map(|p| encoder.encode(p)).collect();
     let r: Vec<_> = right.iter().map(|p| encoder.encode(p)).collect();
-    let lowest = 0.55;
+    let lowest = 0.5;
     let started = std::time::Instant::now();
     let found = candidates(&l, &r, lowest);
     println!(
@@ -27,7 +34,7 @@ fn main() {
         let kept: Vec<_> = found.iter().copied().filter(|c| c.score >= threshold).collect();
         solve_greedy(&kept, n, n)
     };
-    for threshold in [0.55, 0.6, 0.625, 0.65, 0.675, 0.7, 0.75, 0.8] {
+    for threshold in [0.5, 0.55, 0.575, 0.6, 0.625, 0.65, 0.7, 0.75] {
         let links = link(threshold);
         let ok = links.iter().filter(|x| x.left == x.right && x.left < overlap).count();
         println!(

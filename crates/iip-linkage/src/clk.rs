@@ -142,6 +142,53 @@ impl std::fmt::Debug for Identity {
 /// Encodes identities under the consortium's secret.
 pub struct Encoder {
     key: Hmac<Sha256>,
+    noise: Option<Noise>,
+}
+
+/// Random bit flips (BLIP, Schnell and Borgs 2016): every bit of a filled region is flipped
+/// with a small probability, from a stream under a key drawn from the system at start, so the
+/// same name never gives the same bits twice (docs/privacy.md: frequency attacks).
+struct Noise {
+    key: Hmac<Sha256>,
+    draws: std::sync::atomic::AtomicU64,
+    /// ln(1 − p): gaps between flipped bits are geometric.
+    log_keep: f64,
+}
+
+/// The flip probability `iip encode` uses (docs/privacy.md: what it costs in precision and
+/// recall, and what it hides).
+pub const DEFAULT_FLIP_PROBABILITY: f64 = 0.01;
+
+impl Noise {
+    /// Flips each bit of the region with the probability, skipping geometric gaps.
+    fn apply(&self, clk: &mut Clk, (start, len): (usize, usize)) {
+        let draw = self.draws.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let uniforms = (0u32..).flat_map(|round| {
+            let mut mac = self.key.clone();
+            mac.update(&draw.to_be_bytes());
+            mac.update(&round.to_be_bytes());
+            let digest = mac.finalize().into_bytes();
+            (0..8)
+                .map(|i| u32::from_be_bytes([digest[4 * i], digest[4 * i + 1], digest[4 * i + 2], digest[4 * i + 3]]))
+                .collect::<Vec<_>>()
+        });
+        let mut at = 0usize;
+        for x in uniforms {
+            // U in (0, 1]; the gap to the next flipped bit is ⌊ln U / ln(1 − p)⌋.
+            let u = (f64::from(x) + 1.0) / 4_294_967_296.0;
+            let gap = (u.ln() / self.log_keep).floor();
+            if !gap.is_finite() || gap >= (len - at) as f64 {
+                break;
+            }
+            at += gap as usize;
+            let bit = start + at;
+            clk.words[bit / 64] ^= 1 << (bit % 64);
+            at += 1;
+            if at >= len {
+                break;
+            }
+        }
+    }
 }
 
 /// Bits set per feature, by field. The name bigrams are one bag: names in any order are the
@@ -161,7 +208,31 @@ impl Encoder {
         }
         Some(Self {
             key: <Hmac<Sha256> as KeyInit>::new_from_slice(secret).ok()?,
+            noise: None,
         })
+    }
+
+    /// Flips every bit of the filled regions with `probability` (0 < p < 0.5), afresh for
+    /// each encoding. None when the system gives no randomness.
+    pub fn with_bit_flips(mut self, probability: f64) -> Option<Self> {
+        if !(probability > 0.0 && probability < 0.5) {
+            self.noise = None;
+            return Some(self);
+        }
+        let mut seed = [0u8; 32];
+        getrandom::fill(&mut seed).ok()?;
+        Some(self.with_seeded_bit_flips(probability, seed))
+    }
+
+    /// [`Encoder::with_bit_flips`] from a given seed, for tests and benchmarks that must give
+    /// the same figures on every run; never for real records (the seed would undo the flips).
+    pub fn with_seeded_bit_flips(mut self, probability: f64, seed: [u8; 32]) -> Self {
+        self.noise = (probability > 0.0 && probability < 0.5).then(|| Noise {
+            key: <Hmac<Sha256> as KeyInit>::new_from_slice(&seed).unwrap_or_else(|_| self.key.clone()),
+            draws: std::sync::atomic::AtomicU64::new(0),
+            log_keep: (1.0 - probability).ln(),
+        });
+        self
     }
 
     /// Sets `k` bits for a feature: positions from HMAC-SHA-256(secret, field ‖ feature),
@@ -213,6 +284,16 @@ impl Encoder {
             self.feature(&mut clk, "date", &format!("{year}-{month}-{day}"), scale(WHOLE_BITS));
         }
         clk.count();
+        if let Some(noise) = &self.noise {
+            // Only regions with features: a record without a birth date keeps an empty one.
+            if clk.name_ones > 0 {
+                noise.apply(&mut clk, NAME_REGION);
+            }
+            if clk.date_ones > 0 {
+                noise.apply(&mut clk, DATE_REGION);
+            }
+            clk.count();
+        }
         clk
     }
 }
@@ -265,5 +346,35 @@ mod tests {
         assert!(Encoder::new(b"short").is_none());
         assert!(a.fill() > 0.1 && a.fill() < 0.7, "{}", a.fill());
         assert_eq!(Clk::from_hex(&a.to_hex()), Some(a));
+    }
+
+    #[test]
+    fn bit_flips_make_every_encoding_unique_and_keep_the_same_person_close() {
+        let plain = Encoder::new(b"consortium secret 1").expect("secret");
+        let noisy = Encoder::new(b"consortium secret 1")
+            .and_then(|e| e.with_bit_flips(0.01))
+            .expect("randomness");
+        let ana = person("Ana", "Cruz", "1980-01-02");
+        assert_eq!(plain.encode(&ana), plain.encode(&ana), "deterministic without flips");
+        let (x, y) = (noisy.encode(&ana), noisy.encode(&ana));
+        assert_ne!(
+            x.words[..NAME_WORDS],
+            y.words[..NAME_WORDS],
+            "the same name, other bits"
+        );
+        assert!(x.dice(&y) >= crate::DEFAULT_THRESHOLD, "{}", x.dice(&y));
+        assert!(x.dice(&plain.encode(&person("Omar", "Haddad", "1969-11-30"))) < 0.2);
+        // A record without a birth date keeps an empty date region (it is scored on names).
+        let undated = noisy.encode(&Identity {
+            date_of_birth: None,
+            ..ana.clone()
+        });
+        assert_eq!(undated.date_ones, 0);
+        assert!(undated.name_ones > 0);
+        // Off (0) is the plain encoding; probabilities outside (0, 0.5) turn flips off too.
+        let off = Encoder::new(b"consortium secret 1")
+            .and_then(|e| e.with_bit_flips(0.0))
+            .expect("off");
+        assert_eq!(off.encode(&ana), plain.encode(&ana));
     }
 }

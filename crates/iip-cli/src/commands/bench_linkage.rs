@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use iip_linkage::{
-    DEFAULT_THRESHOLD, Encoder, KernelStats, Link, candidates_all_pairs, candidates_counted,
+    DEFAULT_FLIP_PROBABILITY, DEFAULT_THRESHOLD, Encoder, KernelStats, Link, candidates_all_pairs, candidates_counted,
     candidates_record_level_all_pairs, candidates_record_level_counted, solve_greedy, synthetic,
 };
 
@@ -38,7 +38,10 @@ pub struct Args {
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     let overlap = args.people / 2;
     let (left, right) = synthetic::world(args.seed, args.people, overlap);
-    let encoder = Encoder::new(b"benchmark secret, never a real one").ok_or_else(|| anyhow::anyhow!("secret"))?;
+    // The default bit flips, seeded so that every build and run encodes the same bits.
+    let encoder = Encoder::new(b"benchmark secret, never a real one")
+        .ok_or_else(|| anyhow::anyhow!("secret"))?
+        .with_seeded_bit_flips(DEFAULT_FLIP_PROBABILITY, [7; 32]);
     let started = Instant::now();
     let left: Vec<_> = left.iter().map(|p| encoder.encode(p)).collect();
     let right: Vec<_> = right.iter().map(|p| encoder.encode(p)).collect();

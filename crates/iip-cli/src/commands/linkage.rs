@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use iip_linkage::{Clk, DEFAULT_THRESHOLD, Encoder, Identity};
+use iip_linkage::{Clk, DEFAULT_FLIP_PROBABILITY, DEFAULT_THRESHOLD, Encoder, Identity};
 
 const IDENTIFYING: [&str; 3] = ["first_name", "last_name", "date_of_birth"];
 const CLK_COLUMN: &str = "x_clk";
@@ -21,6 +21,10 @@ pub struct EncodeArgs {
     /// Where to write the encoded package.
     #[arg(long)]
     pub out: PathBuf,
+    /// The probability with which every bit of an encoding is flipped at random, afresh each
+    /// time (hardening against frequency attacks, docs/privacy.md); 0 turns it off.
+    #[arg(long, default_value_t = DEFAULT_FLIP_PROBABILITY)]
+    pub bit_flips: f64,
     /// The partner's exchange package.
     pub dir: PathBuf,
 }
@@ -58,7 +62,10 @@ fn reader(path: &Path) -> anyhow::Result<csv::Reader<std::fs::File>> {
 
 pub fn encode(args: EncodeArgs) -> anyhow::Result<ExitCode> {
     let secret = std::fs::read(&args.secret).with_context(|| format!("cannot read {}", args.secret.display()))?;
-    let encoder = Encoder::new(&secret).context("the linkage secret must hold at least 16 bytes")?;
+    let encoder = Encoder::new(&secret)
+        .context("the linkage secret must hold at least 16 bytes")?
+        .with_bit_flips(args.bit_flips)
+        .context("no randomness from the system for the bit flips")?;
     let input = args.dir.join("participants.csv");
     let mut rows = reader(&input)?;
     let header: Vec<String> = rows

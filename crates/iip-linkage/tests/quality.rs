@@ -37,7 +37,7 @@ fn measure(seed: u64, n: usize) -> (f64, f64) {
     let left_clks: Vec<_> = left.iter().map(|p| encoder.encode(p)).collect();
     let right_clks: Vec<_> = right.iter().map(|p| encoder.encode(p)).collect();
     if std::env::var("IIP_LINKAGE_SWEEP").is_ok() {
-        for t in [0.5, 0.55, 0.575, 0.6, 0.625, 0.65, 0.7, 0.75] {
+        for t in [0.55, 0.575, 0.6, 0.625, 0.65, 0.7, 0.75] {
             let links = link_one_to_one(&left_clks, &right_clks, t);
             let ok = links.iter().filter(|l| l.left == l.right && l.left < overlap).count();
             eprintln!(

@@ -710,6 +710,25 @@ fn two_partners_encode_separately_and_the_hub_counts_each_person_once() {
     let secret = dir.path().join("linkage.secret");
     std::fs::write(&secret, "the consortium's linkage secret, kept by the partners").expect("secret");
     let s = |p: &Path| p.to_str().expect("utf-8").to_owned();
+    // A flip probability that is none (flipping half the bits or more destroys the encoding)
+    // is refused, nothing written.
+    let refused = iip(&[
+        "encode",
+        "--secret",
+        &s(&secret),
+        "--bit-flips",
+        "0.7",
+        "--out",
+        &s(&dir.path().join("refused")),
+        &s(&a),
+    ]);
+    assert!(!refused.status.success());
+    assert!(
+        text(&refused.stderr).contains("--bit-flips"),
+        "{}",
+        text(&refused.stderr)
+    );
+    assert!(!dir.path().join("refused").exists());
     for (from, to) in [(&a, "schools-encoded"), (&b, "community-encoded")] {
         let encoded = iip(&[
             "encode",

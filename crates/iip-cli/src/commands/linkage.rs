@@ -61,6 +61,12 @@ fn reader(path: &Path) -> anyhow::Result<csv::Reader<std::fs::File>> {
 }
 
 pub fn encode(args: EncodeArgs) -> anyhow::Result<ExitCode> {
+    if !(0.0..0.5).contains(&args.bit_flips) {
+        anyhow::bail!(
+            "--bit-flips: {} is not a probability from 0 up to (not including) 0.5",
+            args.bit_flips
+        );
+    }
     let secret = std::fs::read(&args.secret).with_context(|| format!("cannot read {}", args.secret.display()))?;
     let encoder = Encoder::new(&secret)
         .context("the linkage secret must hold at least 16 bytes")?

@@ -9,6 +9,6 @@ mod policy;
 mod token;
 
 pub use limiter::LoginLimiter;
-pub use password::{PasswordError, hash_password, verify_or_decoy, verify_password};
+pub use password::{PasswordError, check_password, hash_password, hash_password_for, verify_or_decoy, verify_password};
 pub use policy::{Access, OrgTree, Principal, Role};
 pub use token::{Token, random_token, token_hash};

@@ -128,3 +128,79 @@ fn community_figures_feed_the_gap_analysis_and_bad_rows_are_named() {
         "{csv}"
     );
 }
+
+/// `iip demo --no-serve` prepares the demo region and exits: the store it leaves holds the
+/// directory, the agreements between organizations, and referrals in each of the eight HL7
+/// SDOH states (the browser tests rely on them; this needs no browser).
+#[tokio::test]
+async fn the_demo_prepares_referrals_in_every_state_partnerships_and_services_without_serving() {
+    use sqlx::Row;
+
+    let dir = tempfile::tempdir().expect("tempdir");
+    let demo = dir.path().join("demo");
+    let out = iip(&[
+        "demo",
+        "--dir",
+        path(&demo),
+        "--participants",
+        "400",
+        "--seed",
+        "7",
+        "--addr",
+        "127.0.0.1:0",
+        "--no-serve",
+    ]);
+    let said = text(&out.stdout);
+    assert!(out.status.success(), "{said}\n{}", text(&out.stderr));
+    assert!(!said.contains("http://"), "it does not serve: {said}");
+    assert!(said.contains("referrals in every state"), "{said}");
+
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(demo.join("iip.db"))
+        .read_only(true);
+    let pool = sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .expect("the demo database");
+    let count = |sql: &'static str| {
+        let pool = pool.clone();
+        async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&pool).await.expect(sql) }
+    };
+    let by_state: std::collections::BTreeMap<String, i64> =
+        sqlx::query("SELECT status, COUNT(*) FROM referral GROUP BY status")
+            .fetch_all(&pool)
+            .await
+            .expect("referrals")
+            .iter()
+            .map(|row| (row.get::<String, _>(0), row.get::<i64, _>(1)))
+            .collect();
+    for state in iip_directory::ReferralStatus::ALL {
+        assert!(
+            by_state.get(state.as_str()).is_some_and(|n| *n > 0),
+            "a referral {state}: {by_state:?}"
+        );
+    }
+    assert_eq!(by_state.len(), 8, "{by_state:?}");
+    // Each history starts with its request and ends in the referral's state.
+    assert_eq!(
+        count(
+            "SELECT COUNT(*) FROM referral r WHERE r.status <> (SELECT e.status FROM referral_event e \
+             WHERE e.referral_id = r.id ORDER BY e.id DESC LIMIT 1) OR 'requested' <> (SELECT e.status \
+             FROM referral_event e WHERE e.referral_id = r.id ORDER BY e.id LIMIT 1)"
+        )
+        .await,
+        0
+    );
+    assert!(count("SELECT COUNT(*) FROM partnership").await > 0);
+    assert!(
+        count("SELECT COUNT(*) FROM partnership WHERE end_date IS NULL").await > 0,
+        "agreements in force"
+    );
+    assert!(count("SELECT COUNT(*) FROM service").await > 0);
+    assert!(
+        count("SELECT COUNT(DISTINCT org_id) FROM service").await > 1,
+        "services of several organizations"
+    );
+    pool.close().await;
+}

@@ -11,6 +11,7 @@ pub mod hsds;
 pub mod partnership;
 pub mod referral;
 pub mod referral_metrics;
+pub mod referral_views;
 pub mod service;
 pub mod suppress;
 

@@ -1,6 +1,6 @@
 //! Closed-loop referrals. States follow the HL7 SDOH Clinical Care referral flow:
 //! requested → accepted or rejected → in progress or on hold → completed, failed or cancelled.
-//! Every change records who made it, when, and why.
+//! Every change records who made it, when, and why: a change without a reason is refused.
 
 use iip_domain::{Date, Id, InvalidValue};
 
@@ -109,9 +109,10 @@ impl ReferralStatus {
         }
     }
 
-    /// Refusals, failures and withdrawals need a reason, so the loop closes with an explanation.
+    /// Every change needs a reason (who and when are recorded with it), so each step of the
+    /// loop, and above all a refusal, failure or withdrawal, carries an explanation.
     pub fn needs_reason(self) -> bool {
-        matches!(self, Self::Rejected | Self::Failed | Self::Cancelled)
+        self != Self::Requested
     }
 
     /// Checks one change made by `side`.
@@ -231,13 +232,14 @@ mod tests {
 
     #[test]
     fn the_hl7_flow_is_the_only_way_through() {
-        assert_eq!(Requested.check(Accepted, Side::Receiver, None), Ok(()));
-        assert_eq!(Accepted.check(InProgress, Side::Receiver, None), Ok(()));
-        assert_eq!(InProgress.check(OnHold, Side::Receiver, None), Ok(()));
-        assert_eq!(OnHold.check(InProgress, Side::Receiver, None), Ok(()));
-        assert_eq!(InProgress.check(Completed, Side::Receiver, None), Ok(()));
+        let why = Some("Intake call done");
+        assert_eq!(Requested.check(Accepted, Side::Receiver, why), Ok(()));
+        assert_eq!(Accepted.check(InProgress, Side::Receiver, why), Ok(()));
+        assert_eq!(InProgress.check(OnHold, Side::Receiver, why), Ok(()));
+        assert_eq!(OnHold.check(InProgress, Side::Receiver, why), Ok(()));
+        assert_eq!(InProgress.check(Completed, Side::Receiver, why), Ok(()));
         assert_eq!(
-            Requested.check(Completed, Side::Receiver, None),
+            Requested.check(Completed, Side::Receiver, why),
             Err(TransitionError::NotAllowed {
                 from: Requested,
                 to: Completed
@@ -253,9 +255,9 @@ mod tests {
     }
 
     #[test]
-    fn each_side_makes_its_own_changes_and_refusals_carry_a_reason() {
+    fn each_side_makes_its_own_changes_and_every_change_carries_a_reason() {
         assert_eq!(
-            Requested.check(Accepted, Side::Sender, None),
+            Requested.check(Accepted, Side::Sender, Some("x")),
             Err(TransitionError::WrongSide("receiver", Accepted))
         );
         assert_eq!(
@@ -271,6 +273,28 @@ mod tests {
             Ok(())
         );
         assert_eq!(Requested.check(Cancelled, Side::Sender, Some("Moved away")), Ok(()));
+        // Not only refusals: every step of the flow needs its reason.
+        for (from, to) in [
+            (Requested, Accepted),
+            (Accepted, InProgress),
+            (Accepted, OnHold),
+            (InProgress, Completed),
+            (OnHold, InProgress),
+        ] {
+            assert_eq!(
+                from.check(to, Side::Receiver, None),
+                Err(TransitionError::ReasonRequired(to)),
+                "{from} -> {to}"
+            );
+            assert_eq!(
+                from.check(to, Side::Receiver, Some("")),
+                Err(TransitionError::ReasonRequired(to))
+            );
+            assert_eq!(from.check(to, Side::Receiver, Some("Seen on Monday")), Ok(()));
+        }
+        for to in ReferralStatus::ALL.iter().filter(|s| **s != Requested) {
+            assert!(to.needs_reason(), "{to}");
+        }
     }
 
     #[test]

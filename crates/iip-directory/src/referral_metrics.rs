@@ -286,7 +286,7 @@ pub(crate) fn median(values: &[f64]) -> Option<f64> {
     }
 }
 
-fn round(value: f64, decimals: i32) -> f64 {
+pub(crate) fn round(value: f64, decimals: i32) -> f64 {
     let scale = 10f64.powi(decimals);
     (value * scale).round() / scale
 }

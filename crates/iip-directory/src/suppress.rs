@@ -15,6 +15,11 @@
 //! **Hidden cells** are figures that are never published but that a reader can put into
 //! equations, such as the cells of a cross-tabulation whose margins are published: they are
 //! unknowns everywhere, and protected (must not be determinable) only when they are small.
+//!
+//! [`suppress`] works on one set of figures and the equations between them. Figures released
+//! together to different audiences (overlapping views) go through [`suppress_release`]
+//! instead, which knows what each figure counts and adds pairs of close figures, the linear
+//! system over the finest cells and feasible ranges (rules 4 to 6 there).
 
 use std::collections::HashMap;
 
@@ -55,6 +60,7 @@ pub fn suppress_with_hidden(counts: &[u64], hidden: &[bool], equations: &[Equati
             .collect(),
         threshold,
         equations: &equations,
+        tries: TRIES,
     };
     loop {
         cells.protect_each_equation();
@@ -80,6 +86,8 @@ struct Cells<'a> {
     masked: Vec<bool>,
     threshold: u64,
     equations: &'a [Equation],
+    /// How many complements are tried against the system before the smallest is taken.
+    tries: usize,
 }
 
 impl Cells<'_> {
@@ -106,7 +114,7 @@ impl Cells<'_> {
     /// Of `candidates` (in order of preference), the first whose masking leaves none of
     /// `watch` nor itself determined.
     fn first_safe(&self, candidates: &[usize], watch: &[usize]) -> Option<usize> {
-        candidates.iter().copied().take(TRIES).find(|&c| {
+        candidates.iter().copied().take(self.tries).find(|&c| {
             let mut trial = self.masked.clone();
             trial[c] = true;
             let mut focus = watch.to_vec();
@@ -284,6 +292,625 @@ fn pinned(mut rows: Vec<Vec<f64>>, columns: usize) -> Vec<usize> {
         .collect()
 }
 
+// --- Figures released together --------------------------------------------------------------
+
+/// What a figure counts: indices of the atoms (the finest disjoint cells, never published)
+/// whose people it adds up, sorted, without repeats.
+pub type Population = Vec<u32>;
+
+/// Figures that are released together, each described by the people it counts.
+///
+/// Atoms are the finest cells anyone could ask about (for referrals: sender × receiver ×
+/// element); each figure counts a set of them. A reader who sees several figures can add and
+/// subtract them as vectors over the atoms, whatever view or breakdown each comes from, so the
+/// figures of every view are decided here at once.
+#[derive(Debug, Clone, Copy)]
+pub struct Release<'a> {
+    /// How many people each atom holds.
+    pub atoms: &'a [u64],
+    /// Every figure: published ones, and hidden ones (never published, protected when small,
+    /// such as a sender's own referrals or a cross-tabulation cell).
+    pub populations: &'a [Population],
+    /// `hidden[c]` marks a figure that is never published (it comes back masked).
+    pub hidden: &'a [bool],
+    /// Totals and their parts (indices into `populations`), for rule 2.
+    pub equations: &'a [Equation],
+    pub threshold: u64,
+}
+
+/// Systems over more atoms than this are not solved (rule 2 and the pair rule still hold).
+pub const MAX_ATOMS: usize = 2_000;
+
+/// Which of `release.populations` must not be shown. Rules 1 to 3 of this module, over every
+/// figure at once, and two more:
+///
+/// 4. **Pairs**: two published figures whose populations differ by 1 to `threshold − 1`
+///    people (one nested in the other, such as the state's figure and a consortium's, or two
+///    that overlap) are never both shown; the smaller is masked. What separates them becomes
+///    a hidden figure, protected like any small one.
+/// 5. **Systems over atoms**: a figure is determined when its population, as a vector over
+///    the atoms, lies in the span of the shown figures' populations. Every withheld figure and
+///    every small hidden one (each small atom among them) must not be; while one is, a shown
+///    figure without which it would not be (one sharing an equation with it first, then the
+///    smallest) is masked too, and everything is checked again.
+/// 6. **Feasible ranges**: with the atoms non-negative, every withheld figure and every small
+///    hidden one can take values at least `threshold` apart given the shown figures (a linear
+///    program); otherwise a shown figure that bounds it is masked too.
+///
+/// Figures with the same population are one figure: they are masked alike.
+pub fn suppress_release(release: &Release<'_>) -> Vec<bool> {
+    let k = release.threshold;
+    let atoms = release.atoms;
+    let n = release.populations.len();
+    let mut populations: Vec<Population> = release
+        .populations
+        .iter()
+        .map(|p| {
+            let mut p: Population = p.iter().copied().filter(|&a| (a as usize) < atoms.len()).collect();
+            p.sort_unstable();
+            p.dedup();
+            p
+        })
+        .collect();
+    let mut hidden: Vec<bool> = (0..n)
+        .map(|c| release.hidden.get(c).copied().unwrap_or(false))
+        .collect();
+    // One figure per population, published in preference to hidden.
+    let mut index: HashMap<Population, usize> = HashMap::new();
+    for pass in [false, true] {
+        for (c, p) in populations.iter().enumerate().filter(|(c, _)| hidden[*c] == pass) {
+            index.entry(p.clone()).or_insert(c);
+        }
+    }
+    let canonical: Vec<usize> = populations.iter().map(|p| index.get(p).copied().unwrap_or(0)).collect();
+    for c in 0..n {
+        hidden[c] = hidden[canonical[c]];
+    }
+    let count = |p: &[u32]| p.iter().map(|&a| atoms[a as usize]).sum::<u64>();
+    let counts: Vec<u64> = populations.iter().map(|p| count(p)).collect();
+    let published: Vec<bool> = (0..n).map(|c| canonical[c] == c && !hidden[c]).collect();
+    let pairs = close_pairs(&populations, &counts, &published, atoms, k);
+    // More hidden figures: each small atom, and what separates the figures of a close pair.
+    let mut extra: Vec<Population> = (0..atoms.len() as u32)
+        .filter(|&a| is_small(atoms[a as usize], k))
+        .map(|a| vec![a])
+        .collect();
+    for &(a, b) in &pairs {
+        extra.push(minus(&populations[a], &populations[b]));
+        extra.push(minus(&populations[b], &populations[a]));
+    }
+    let mut canonical = canonical;
+    for p in extra {
+        if p.is_empty() || index.contains_key(&p) {
+            continue;
+        }
+        index.insert(p.clone(), populations.len());
+        canonical.push(populations.len());
+        populations.push(p);
+        hidden.push(true);
+    }
+    let counts: Vec<u64> = populations.iter().map(|p| count(p)).collect();
+    let equations: Vec<Equation> = release
+        .equations
+        .iter()
+        .map(|eq| {
+            eq.iter()
+                .copied()
+                .filter(|&c| c < n)
+                .map(|c| canonical[c])
+                .collect::<Vec<_>>()
+        })
+        .filter(|eq| eq.len() >= 3 || (eq.len() == 2 && eq[0] != eq[1]))
+        .collect();
+    let mut neighbours: Vec<Vec<usize>> = vec![Vec::new(); populations.len()];
+    for eq in &equations {
+        for &c in eq {
+            neighbours[c].extend(eq.iter().copied().filter(|&o| o != c));
+        }
+    }
+    for list in &mut neighbours {
+        list.sort_unstable();
+        list.dedup();
+    }
+    let figures: Vec<bool> = (0..populations.len()).map(|c| canonical[c] == c).collect();
+    let mut cells = Cells {
+        counts: &counts,
+        hidden: &hidden,
+        masked: (0..populations.len())
+            .map(|c| hidden[c] || is_small(counts[c], k))
+            .collect(),
+        threshold: k,
+        equations: &equations,
+        tries: 0,
+    };
+    // Masking only ever widens what a reader can infer, so a figure found wide stays wide.
+    let mut wide = vec![false; populations.len()];
+    loop {
+        loop {
+            let before = cells.masked.clone();
+            cells.protect_each_equation();
+            for &(a, b) in &pairs {
+                if !cells.masked[a] && !cells.masked[b] {
+                    let key = |c: usize| (counts[c], std::cmp::Reverse(c));
+                    let smaller = if key(a) <= key(b) { a } else { b };
+                    cells.masked[smaller] = true;
+                }
+            }
+            if atoms.len() <= MAX_ATOMS {
+                widen_by_system(&mut cells, &populations, &figures, atoms.len(), &neighbours);
+            }
+            if cells.masked == before {
+                break;
+            }
+        }
+        if atoms.len() > MAX_BOUNDED_ATOMS
+            || !widen_by_bounds(&mut cells, &populations, &figures, atoms.len(), &neighbours, &mut wide)
+        {
+            break;
+        }
+    }
+    (0..n).map(|c| cells.masked[canonical[c]]).collect()
+}
+
+/// Systems over more atoms than this are not bounded (rule 6); the other rules still hold.
+pub const MAX_BOUNDED_ATOMS: usize = 600;
+
+/// Rule 6 once: the least and greatest value of every withheld figure (and small hidden one)
+/// not yet known to be wide, over non-negative atoms that give the shown figures their
+/// values. For each whose range is narrower than the threshold, the smallest shown figure
+/// that bounds it (a non-zero dual, one sharing an equation with it first) is masked too.
+/// Returns whether anything was masked.
+fn widen_by_bounds(
+    cells: &mut Cells<'_>,
+    populations: &[Population],
+    figures: &[bool],
+    dims: usize,
+    neighbours: &[Vec<usize>],
+    wide: &mut [bool],
+) -> bool {
+    let mut span = Span::new(dims);
+    for c in 0..populations.len() {
+        if figures[c] && !cells.masked[c] && !populations[c].is_empty() {
+            span.add(c, &populations[c]);
+        }
+    }
+    // The independent shown figures are the constraints (the others follow from them).
+    let rows: Vec<usize> = span.basis.clone();
+    let Some(bounds) = Bounds::new(
+        &rows
+            .iter()
+            .map(|&c| (populations[c].as_slice(), cells.counts[c] as f64))
+            .collect::<Vec<_>>(),
+        dims,
+    ) else {
+        return false;
+    };
+    let k = cells.threshold as f64;
+    let mut given_up: Vec<usize> = Vec::new();
+    for q in 0..populations.len() {
+        if wide[q] || !figures[q] || populations[q].is_empty() || !cells.protected(&cells.masked, q) {
+            continue;
+        }
+        let (low, high, binding) = bounds.range(&populations[q]);
+        if high - low >= k - 1e-6 {
+            wide[q] = true;
+            continue;
+        }
+        let binding: Vec<usize> = binding.into_iter().map(|r| rows[r]).collect();
+        if binding.iter().any(|c| given_up.contains(c)) {
+            continue; // this round's masking may widen it already: look again next round
+        }
+        let near = |c: usize| neighbours[q].binary_search(&c).is_ok();
+        let pick = binding
+            .iter()
+            .copied()
+            .filter(|&c| cells.available(c))
+            .min_by_key(|&c| (!near(c), cells.counts[c], c))
+            .or_else(|| {
+                // No bounding figure found (numerically): the smallest shown figure sharing
+                // an atom with it.
+                rows.iter()
+                    .copied()
+                    .filter(|&c| cells.available(c) && shares_an_atom(&populations[c], &populations[q]))
+                    .min_by_key(|&c| (!near(c), cells.counts[c], c))
+            });
+        if let Some(c) = pick {
+            cells.masked[c] = true;
+            given_up.push(c);
+        }
+    }
+    !given_up.is_empty()
+}
+
+fn shares_an_atom(a: &[u32], b: &[u32]) -> bool {
+    a.iter().any(|x| b.binary_search(x).is_ok())
+}
+
+/// Non-negative atoms giving independent figures their values: `A x = b`, `x ≥ 0`, as a
+/// simplex tableau in a feasible basis. The columns after the atoms are the first phase's
+/// artificial ones, kept: they hold the basis inverse, whence the duals.
+struct Bounds {
+    tableau: Vec<Vec<f64>>,
+    basis: Vec<usize>,
+    atoms: usize,
+}
+
+impl Bounds {
+    /// `None` when the first phase does not find the (known) feasible point: numerically lost.
+    fn new(rows: &[(&[u32], f64)], atoms: usize) -> Option<Self> {
+        let m = rows.len();
+        let mut tableau: Vec<Vec<f64>> = rows
+            .iter()
+            .enumerate()
+            .map(|(i, (population, value))| {
+                let mut t = vec![0.0; atoms + m + 1];
+                for &a in *population {
+                    t[a as usize] = 1.0;
+                }
+                t[atoms + i] = 1.0;
+                t[atoms + m] = *value;
+                t
+            })
+            .collect();
+        let mut basis: Vec<usize> = (atoms..atoms + m).collect();
+        let cost: Vec<f64> = (0..atoms + m).map(|j| if j >= atoms { 1.0 } else { 0.0 }).collect();
+        let infeasibility = simplex(&mut tableau, &mut basis, &cost, atoms + m)?;
+        if infeasibility.abs() > 1e-6 {
+            return None;
+        }
+        // Artificials still in the basis (at zero) leave it: the rows are independent.
+        for i in 0..m {
+            if basis[i] >= atoms
+                && let Some(j) = (0..atoms).find(|&j| tableau[i][j].abs() > 1e-9)
+            {
+                pivot(&mut tableau, i, j);
+                basis[i] = j;
+            }
+        }
+        Some(Self { tableau, basis, atoms })
+    }
+
+    /// The least and greatest number of people `population` can hold, and the rows whose
+    /// duals are non-zero at either end (the figures that bound it).
+    fn range(&self, population: &[u32]) -> (f64, f64, Vec<usize>) {
+        let m = self.tableau.len();
+        let mut binding = Vec::new();
+        let mut solve = |sign: f64| -> Option<f64> {
+            let mut cost = vec![0.0; self.atoms + m];
+            for &a in population {
+                cost[a as usize] = sign;
+            }
+            let (mut tableau, mut basis) = (self.tableau.clone(), self.basis.clone());
+            let value = simplex(&mut tableau, &mut basis, &cost, self.atoms)?;
+            for i in 0..m {
+                let dual: f64 = basis
+                    .iter()
+                    .zip(&tableau)
+                    .map(|(&b, row)| cost[b] * row[self.atoms + i])
+                    .sum();
+                if dual.abs() > 1e-9 && !binding.contains(&i) {
+                    binding.push(i);
+                }
+            }
+            Some(sign * value)
+        };
+        let low = solve(1.0).unwrap_or(0.0);
+        let high = solve(-1.0).unwrap_or(f64::INFINITY);
+        binding.sort_unstable();
+        (low, high, binding)
+    }
+}
+
+/// Pivots the tableau on row `r`, column `j`.
+fn pivot(tableau: &mut [Vec<f64>], r: usize, j: usize) {
+    let lead = tableau[r][j];
+    for x in tableau[r].iter_mut() {
+        *x /= lead;
+    }
+    let row = tableau[r].clone();
+    for (i, other) in tableau.iter_mut().enumerate() {
+        let f = other[j];
+        if i != r && f.abs() > 1e-12 {
+            for (x, y) in other.iter_mut().zip(&row) {
+                *x -= f * y;
+            }
+        }
+    }
+}
+
+/// Minimises `cost · x` over the tableau (rows `[coefficients | value]`, `basis` their basic
+/// columns), letting only columns below `usable` enter; Bland's rule, so it never cycles.
+/// `None` when unbounded.
+fn simplex(tableau: &mut [Vec<f64>], basis: &mut [usize], cost: &[f64], usable: usize) -> Option<f64> {
+    let Some(width) = tableau.first().map(|r| r.len() - 1) else {
+        return Some(0.0);
+    };
+    loop {
+        let reduced = |j: usize| {
+            cost[j]
+                - basis
+                    .iter()
+                    .zip(tableau.iter())
+                    .map(|(&b, row)| cost[b] * row[j])
+                    .sum::<f64>()
+        };
+        let Some(enter) = (0..usable).find(|&j| !basis.contains(&j) && reduced(j) < -1e-9) else {
+            return Some(
+                basis
+                    .iter()
+                    .zip(tableau.iter())
+                    .map(|(&b, row)| cost[b] * row[width])
+                    .sum(),
+            );
+        };
+        let leave = (0..tableau.len())
+            .filter(|&i| tableau[i][enter] > 1e-9)
+            .min_by(|&a, &b| {
+                let ra = tableau[a][width] / tableau[a][enter];
+                let rb = tableau[b][width] / tableau[b][enter];
+                if (ra - rb).abs() > 1e-9 {
+                    ra.total_cmp(&rb)
+                } else {
+                    basis[a].cmp(&basis[b])
+                }
+            })?;
+        pivot(tableau, leave, enter);
+        basis[leave] = enter;
+    }
+}
+
+/// `a` without the atoms of `b`.
+fn minus(a: &[u32], b: &[u32]) -> Population {
+    a.iter().copied().filter(|x| b.binary_search(x).is_err()).collect()
+}
+
+/// How many people are in one population and not the other, counted up to `limit`.
+fn distance(a: &[u32], b: &[u32], atoms: &[u64], limit: u64) -> u64 {
+    let (mut i, mut j, mut d) = (0, 0, 0u64);
+    while (i < a.len() || j < b.len()) && d < limit {
+        match (a.get(i), b.get(j)) {
+            (Some(x), Some(y)) if x == y => {
+                i += 1;
+                j += 1;
+            }
+            (Some(x), Some(y)) if x < y => {
+                d += atoms[*x as usize];
+                i += 1;
+            }
+            (Some(x), None) => {
+                d += atoms[*x as usize];
+                i += 1;
+            }
+            (_, Some(y)) => {
+                d += atoms[*y as usize];
+                j += 1;
+            }
+            (None, None) => break,
+        }
+    }
+    d
+}
+
+/// Published figures of at least `threshold` whose populations differ by 1 to `threshold − 1`
+/// people, as `(smaller index, larger index)` pairs. (A small figure is masked anyway.)
+fn close_pairs(
+    populations: &[Population],
+    counts: &[u64],
+    published: &[bool],
+    atoms: &[u64],
+    threshold: u64,
+) -> Vec<(usize, usize)> {
+    let mut order: Vec<usize> = (0..published.len())
+        .filter(|&c| published[c] && counts[c] >= threshold)
+        .collect();
+    order.sort_unstable_by_key(|&c| (counts[c], c));
+    let mut pairs = Vec::new();
+    for (i, &a) in order.iter().enumerate() {
+        for &b in &order[i + 1..] {
+            if counts[b] - counts[a] >= threshold {
+                break;
+            }
+            let d = distance(&populations[a], &populations[b], atoms, threshold);
+            if is_small(d, threshold) {
+                pairs.push((a.min(b), a.max(b)));
+            }
+        }
+    }
+    pairs.sort_unstable();
+    pairs
+}
+
+/// Rule 5 once: masks, for each protected figure the shown ones determine, one shown figure
+/// that frees it. Returns whether anything was masked.
+fn widen_by_system(
+    cells: &mut Cells<'_>,
+    populations: &[Population],
+    figures: &[bool],
+    dims: usize,
+    neighbours: &[Vec<usize>],
+) -> bool {
+    let mut span = Span::new(dims);
+    for c in 0..populations.len() {
+        if figures[c] && !cells.masked[c] && !populations[c].is_empty() {
+            span.add(c, &populations[c]);
+        }
+    }
+    let mut freed = vec![false; span.basis.len()];
+    let mut fallback: Option<(usize, Vec<f64>)> = None;
+    let mut changed = false;
+    for q in 0..populations.len() {
+        if !figures[q] || populations[q].is_empty() || !cells.protected(&cells.masked, q) {
+            continue;
+        }
+        let Some(lambda) = span.coordinates(&populations[q]) else {
+            continue;
+        };
+        if lambda.iter().zip(&freed).any(|(l, f)| *f && l.abs() > EPS) {
+            continue; // a figure masked this round frees it already
+        }
+        let near = |c: usize| neighbours[q].binary_search(&c).is_ok();
+        // A basis figure no other shown figure can stand in for, on which q depends.
+        let best = (0..span.basis.len())
+            .filter(|&j| span.coloop[j] && lambda[j].abs() > EPS && cells.available(span.basis[j]))
+            .min_by_key(|&j| {
+                let c = span.basis[j];
+                (!near(c), cells.counts[c], c)
+            });
+        match best {
+            Some(j) => {
+                cells.masked[span.basis[j]] = true;
+                freed[j] = true;
+                changed = true;
+            }
+            None if fallback.is_none() => fallback = Some((q, lambda)),
+            None => {}
+        }
+    }
+    if !changed && let Some((q, lambda)) = fallback {
+        // No single figure frees q: give up the smallest one it rests on (or one standing in
+        // for it), and look again next round.
+        let on: Vec<usize> = (0..lambda.len()).filter(|&j| lambda[j].abs() > EPS).collect();
+        let mut involved: Vec<usize> = on.iter().map(|&j| span.basis[j]).collect();
+        for (c, coefficients) in &span.dependents {
+            if coefficients.iter().any(|(j, t)| t.abs() > EPS && on.contains(j)) {
+                involved.push(*c);
+            }
+        }
+        let near = |c: usize| neighbours[q].binary_search(&c).is_ok();
+        if let Some(c) = involved
+            .into_iter()
+            .filter(|&c| cells.available(c))
+            .min_by_key(|&c| (!near(c), cells.counts[c], c))
+        {
+            cells.masked[c] = true;
+            changed = true;
+        }
+    }
+    changed
+}
+
+/// Residuals below this are zero: the vector lies in the span.
+const RESIDUAL: f64 = 1e-7;
+
+/// The span of shown figures' populations over the atoms, in reduced row echelon form, with
+/// each reduced row written in terms of the figures that make up the basis.
+struct Span {
+    dims: usize,
+    /// Reduced rows (dense over the atoms) and their pivot columns.
+    rows: Vec<Vec<f64>>,
+    pivot: Vec<usize>,
+    /// `rows[i] = Σ_j mix[i][j] · population of basis[j]`.
+    mix: Vec<Vec<f64>>,
+    /// The figures of the basis.
+    basis: Vec<usize>,
+    /// Whether no other shown figure depends on basis figure j (so masking it shrinks the span).
+    coloop: Vec<bool>,
+    /// Shown figures outside the basis, with their coordinates over it.
+    dependents: Vec<(usize, Vec<(usize, f64)>)>,
+}
+
+impl Span {
+    fn new(dims: usize) -> Self {
+        Self {
+            dims,
+            rows: Vec::new(),
+            pivot: Vec::new(),
+            mix: Vec::new(),
+            basis: Vec::new(),
+            coloop: Vec::new(),
+            dependents: Vec::new(),
+        }
+    }
+
+    /// The residual of `population` after the reduced rows, and the factor of each row.
+    fn reduce(&self, population: &[u32]) -> (Vec<f64>, Vec<f64>) {
+        let mut v = vec![0.0; self.dims];
+        for &a in population {
+            v[a as usize] = 1.0;
+        }
+        // Each row is zero at the other rows' pivots, so the factors are v's own values there.
+        let factors: Vec<f64> = self.pivot.iter().map(|&p| v[p]).collect();
+        for (row, &f) in self.rows.iter().zip(&factors) {
+            if f.abs() > EPS {
+                for (x, r) in v.iter_mut().zip(row) {
+                    *x -= f * r;
+                }
+            }
+        }
+        (v, factors)
+    }
+
+    /// Σ factors[i] · mix[i]: coordinates over the basis figures.
+    fn combine(&self, factors: &[f64]) -> Vec<f64> {
+        let mut out = vec![0.0; self.basis.len()];
+        for (mix, &f) in self.mix.iter().zip(factors) {
+            if f.abs() > EPS {
+                for (o, m) in out.iter_mut().zip(mix) {
+                    *o += f * m;
+                }
+            }
+        }
+        out
+    }
+
+    /// The coordinates of `population` over the basis figures, when the span holds it.
+    fn coordinates(&self, population: &[u32]) -> Option<Vec<f64>> {
+        let (residual, factors) = self.reduce(population);
+        residual
+            .iter()
+            .all(|x| x.abs() <= RESIDUAL)
+            .then(|| self.combine(&factors))
+    }
+
+    fn add(&mut self, figure: usize, population: &[u32]) {
+        let (residual, factors) = self.reduce(population);
+        let Some((column, lead)) = residual
+            .iter()
+            .copied()
+            .enumerate()
+            .filter(|(_, x)| x.abs() > RESIDUAL)
+            .max_by(|a, b| a.1.abs().total_cmp(&b.1.abs()).then(b.0.cmp(&a.0)))
+        else {
+            let coordinates = self.combine(&factors);
+            let mut sparse = Vec::new();
+            for (j, t) in coordinates.into_iter().enumerate() {
+                if t.abs() > EPS {
+                    self.coloop[j] = false;
+                    sparse.push((j, t));
+                }
+            }
+            self.dependents.push((figure, sparse));
+            return;
+        };
+        let row: Vec<f64> = residual.iter().map(|x| x / lead).collect();
+        let mut mix = self.combine(&factors);
+        for m in &mut mix {
+            *m = -*m / lead;
+        }
+        mix.push(1.0 / lead);
+        for other in &mut self.mix {
+            other.push(0.0);
+        }
+        for (r, other) in self.rows.iter_mut().enumerate() {
+            let g = other[column];
+            if g.abs() > EPS {
+                for (x, y) in other.iter_mut().zip(&row) {
+                    *x -= g * y;
+                }
+                other[column] = 0.0;
+                for (x, y) in self.mix[r].iter_mut().zip(&mix) {
+                    *x -= g * y;
+                }
+            }
+        }
+        self.rows.push(row);
+        self.pivot.push(column);
+        self.mix.push(mix);
+        self.basis.push(figure);
+        self.coloop.push(true);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -383,6 +1010,7 @@ mod tests {
             masked: masked.clone(),
             threshold: 10,
             equations: &equations,
+            tries: TRIES,
         };
         let pinned = cells.determined(&masked, None);
         assert!(pinned.is_empty(), "{pinned:?}");
@@ -399,5 +1027,69 @@ mod tests {
     fn out_of_range_indices_are_ignored() {
         let masked = suppress(&[20, 5, 15], &[vec![0, 1, 2, 7]], 10);
         assert_eq!(masked, [false, true, true]);
+    }
+
+    fn release(atoms: &[u64], populations: &[Vec<u32>], equations: &[Equation]) -> Vec<bool> {
+        suppress_release(&Release {
+            atoms,
+            populations,
+            hidden: &vec![false; populations.len()],
+            equations,
+            threshold: 10,
+        })
+    }
+
+    #[test]
+    fn nested_figures_a_few_apart_are_not_both_shown() {
+        // The state's 53 and the north's 50: the south's 3 would be 53 − 50. The smaller goes;
+        // the 3 (atom 1) is then neither shown nor determined, and its range is 0–53.
+        let masked = release(&[50, 3], &[vec![0, 1], vec![0]], &[]);
+        assert_eq!(masked, [false, true]);
+        // Ten apart is fine.
+        assert_eq!(release(&[50, 10], &[vec![0, 1], vec![0]], &[]), [false, false]);
+    }
+
+    #[test]
+    fn the_same_people_are_one_figure_masked_alike() {
+        // Two views' figures over the same atoms, and a small part of one: both go together.
+        let populations = [vec![0, 1], vec![1, 0], vec![1], vec![0]];
+        let masked = release(&[4, 20], &populations, &[vec![0, 2, 3]]);
+        assert_eq!(masked, [false, false, true, true]);
+    }
+
+    #[test]
+    fn a_withheld_figure_bounded_narrowly_takes_one_more_with_it() {
+        // Atoms x 3, y 10, z 1, w 7. T = x + y = 13, U = y + z = 11, V = x + w = 10 are shown;
+        // X, Y, Z, W withheld (Y as X's complement). No equation exposes X and the system pins
+        // nothing, but with the atoms non-negative y ≥ 3 (w = y − 3) and y ≤ 11, so x is 2–10:
+        // eight wide. One of the shown totals goes too.
+        let populations = [vec![0, 1], vec![1, 2], vec![0, 3], vec![0], vec![1], vec![2], vec![3]];
+        let equations = vec![vec![0, 3, 4], vec![1, 4, 5], vec![2, 3, 6]];
+        let masked = release(&[3, 10, 1, 7], &populations, &equations);
+        assert!(masked[3..].iter().all(|&m| m), "{masked:?}");
+        assert!(masked[..3].iter().any(|&m| m), "{masked:?}");
+        // Whatever stays shown leaves every withheld figure at least 10 wide.
+        let shown: Vec<(&[u32], f64)> = (0..3)
+            .filter(|&c| !masked[c])
+            .map(|c| (populations[c].as_slice(), [13.0, 11.0, 10.0][c]))
+            .collect();
+        let bounds = Bounds::new(&shown, 4).expect("feasible");
+        for p in &populations[3..] {
+            let (low, high, _) = bounds.range(p);
+            assert!(high - low >= 10.0 - 1e-9, "{p:?}: {low}–{high}");
+        }
+    }
+
+    #[test]
+    fn the_span_knows_what_the_shown_figures_determine() {
+        // Shown: {0, 1}, {1, 2} and {0, 1} again. {0, 1} is determined, {0} alone is not.
+        let mut span = Span::new(3);
+        span.add(0, &[0, 1]);
+        span.add(1, &[1, 2]);
+        span.add(2, &[0, 1]);
+        assert!(span.coordinates(&[0]).is_none());
+        assert!(span.coordinates(&[0, 1]).is_some());
+        // Figure 2 repeats figure 0: neither is indispensable; figure 1 is.
+        assert_eq!(span.coloop, [false, true]);
     }
 }

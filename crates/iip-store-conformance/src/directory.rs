@@ -6,7 +6,7 @@ use iip_directory::{
     CommunityFigure, Location, NeedSignal, NewReferral, Partnership, PartnershipKind, ReferralEvent, ReferralStatus,
     Service,
 };
-use iip_domain::records::{Assessment, Organization};
+use iip_domain::records::{Assessment, MilestoneRecord, Organization};
 use iip_domain::{Date, Id, Level, Sector};
 use iip_store::{
     CaseStore, DirectoryStore, IdentityStore, ImportSession, PathwayKind, ReferralFilter, Refused, Store, Written,
@@ -570,6 +570,85 @@ pub async fn referral_changes_are_compare_and_set_and_keep_every_event<B: Backen
     let other = store.referral(other).await.expect("read").expect("found");
     assert_eq!((other.status, other.outcome_milestone), (Cancelled, None));
     assert_eq!(other.events.last(), Some(&withdrawn));
+}
+
+/// A referral's outcome milestone stays on the sender's record and names the organization that
+/// delivered it; crediting is once, for a milestone that exists and an organization that does,
+/// and a re-import of the sender's package keeps it.
+pub async fn outcome_milestones_name_the_organization_that_delivered_them<B: Backend>(backend: &B) {
+    let store = backend.open(None).await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let package = crate::write_package(dir.path(), "demo", &demo_files());
+    let (summary, issues) = crate::import(&store, &package).await;
+    assert!(summary.committed, "the demo package imports: {issues:?}");
+    let outcome = MilestoneRecord {
+        org_id: id("school"),
+        participant_id: id("p1"),
+        date: day(2025, 2, 3),
+        milestone: "credentials.naturalized".into(),
+        element: "credentials".into(),
+    };
+    store
+        .record_milestone(&outcome)
+        .await
+        .expect("milestone")
+        .expect("recorded");
+    assert!(store.credit_milestone(&outcome, "library").await.expect("credit"));
+    assert!(
+        !store.credit_milestone(&outcome, "consortium").await.expect("credit"),
+        "credited once"
+    );
+    let elsewhere = MilestoneRecord {
+        date: day(2025, 2, 4),
+        ..outcome.clone()
+    };
+    assert!(
+        !store.credit_milestone(&elsewhere, "library").await.expect("credit"),
+        "no such milestone"
+    );
+    let imported = MilestoneRecord {
+        date: day(2025, 1, 10),
+        milestone: "english.efl_gain".into(),
+        element: "english".into(),
+        ..outcome.clone()
+    };
+    assert!(
+        !store.credit_milestone(&imported, "nowhere").await.expect("credit"),
+        "an unknown organization"
+    );
+    let other_org = MilestoneRecord {
+        org_id: id("library"),
+        ..outcome.clone()
+    };
+    assert!(
+        !store.credit_milestone(&other_org, "school").await.expect("credit"),
+        "another organization's participant"
+    );
+    let delivered = |pathway: iip_store::Pathway| {
+        pathway
+            .milestones
+            .into_iter()
+            .map(|m| (m.milestone, m.delivered_by))
+            .collect::<Vec<_>>()
+    };
+    let row = store
+        .participant_record("school", "p1")
+        .await
+        .expect("read")
+        .expect("p1")
+        .row;
+    let expected = vec![
+        ("english.efl_gain".to_owned(), None),
+        ("credentials.naturalized".to_owned(), Some("library".to_owned())),
+    ];
+    assert_eq!(delivered(store.pathway(row).await.expect("pathway")), expected);
+    let (again, issues) = crate::import(&store, &package).await;
+    assert!(again.committed, "{issues:?}");
+    assert_eq!(
+        delivered(store.pathway(row).await.expect("pathway")),
+        expected,
+        "a re-import keeps the credit"
+    );
 }
 
 pub async fn concurrent_referral_changes_from_the_same_state_have_one_winner<B: Backend>(backend: &B) {

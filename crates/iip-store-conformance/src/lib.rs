@@ -204,6 +204,7 @@ macro_rules! conformance_tests {
             need_signals_come_from_pathway_needs_and_latest_low_self_scores,
             referrals_are_created_only_for_known_participants_organizations_and_services,
             referral_changes_are_compare_and_set_and_keep_every_event,
+            outcome_milestones_name_the_organization_that_delivered_them,
             concurrent_referral_changes_from_the_same_state_have_one_winner,
             referrals_are_listed_by_organization_and_participant_newest_first,
             forgetting_removes_referrals_services_and_partnerships,

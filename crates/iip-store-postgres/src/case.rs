@@ -310,7 +310,8 @@ impl CaseStore for PgStore {
             }
         }
         for row in sqlx::query(
-            "SELECT date::text, milestone, element FROM milestone WHERE participant_row = $1 ORDER BY date, id",
+            "SELECT date::text, milestone, element, delivered_by FROM milestone WHERE participant_row = $1 \
+             ORDER BY date, id",
         )
         .bind(participant_row)
         .fetch_all(&self.pool)
@@ -321,6 +322,7 @@ impl CaseStore for PgStore {
                 date: date(&row.get::<String, _>(0))?,
                 milestone: row.get(1),
                 element: row.get(2),
+                delivered_by: row.get(3),
             });
         }
         for row in sqlx::query(

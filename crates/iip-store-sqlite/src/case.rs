@@ -158,17 +158,19 @@ impl CaseStore for SqliteStore {
                 pathway.activities.push(entry.clone());
             }
         }
-        for row in
-            sqlx::query("SELECT date, milestone, element FROM milestone WHERE participant_row = ? ORDER BY date, id")
-                .bind(participant_row)
-                .fetch_all(&self.pool)
-                .await
-                .map_err(backend)?
+        for row in sqlx::query(
+            "SELECT date, milestone, element, delivered_by FROM milestone WHERE participant_row = ? ORDER BY date, id",
+        )
+        .bind(participant_row)
+        .fetch_all(&self.pool)
+        .await
+        .map_err(backend)?
         {
             pathway.milestones.push(MilestoneEntry {
                 date: date(&row.get::<String, _>(0))?,
                 milestone: row.get(1),
                 element: row.get(2),
+                delivered_by: row.get(3),
             });
         }
         for row in sqlx::query(

@@ -10,7 +10,7 @@ use iip_directory::{
     CommunityFigure, NeedSignal, NewReferral, Partnership, PartnershipKind, Referral, ReferralEvent, ReferralStatus,
     Service,
 };
-use iip_domain::records::Organization;
+use iip_domain::records::{MilestoneRecord, Organization};
 use iip_domain::{Id, Level, Sector};
 use iip_store::directory_codec::{
     corrupt, parse_date, parse_id, place, service_document, service_from, split_areas, status,
@@ -541,6 +541,28 @@ impl DirectoryStore for SqliteStore {
         insert_event(self.keys.as_deref(), &mut tx, id, &sender, event).await?;
         tx.commit().await.map_err(backend)?;
         Ok(true)
+    }
+
+    async fn credit_milestone(&self, milestone: &MilestoneRecord, delivered_by: &str) -> StoreResult<bool> {
+        let mut tx = self.write().await?;
+        let credited = sqlx::query(
+            "UPDATE milestone SET delivered_by = ? \
+             WHERE delivered_by IS NULL AND milestone = ? AND date = ? \
+             AND participant_row = (SELECT id FROM participant WHERE org_id = ? AND participant_id = ?) \
+             AND EXISTS (SELECT 1 FROM organization WHERE org_id = ?)",
+        )
+        .bind(delivered_by)
+        .bind(&milestone.milestone)
+        .bind(milestone.date.to_string())
+        .bind(milestone.org_id.as_str())
+        .bind(milestone.participant_id.as_str())
+        .bind(delivered_by)
+        .execute(&mut *tx)
+        .await
+        .map_err(backend)?
+        .rows_affected();
+        tx.commit().await.map_err(backend)?;
+        Ok(credited > 0)
     }
 
     async fn referral(&self, id: i64) -> StoreResult<Option<Referral>> {

@@ -6,7 +6,7 @@ use std::future::Future;
 use iip_directory::{
     CommunityFigure, NeedSignal, NewReferral, Partnership, Referral, ReferralEvent, ReferralStatus, Service,
 };
-use iip_domain::records::Organization;
+use iip_domain::records::{MilestoneRecord, Organization};
 
 use crate::{Refused, StoreResult};
 
@@ -67,6 +67,16 @@ pub trait DirectoryStore {
         from: ReferralStatus,
         event: &ReferralEvent,
         outcome_milestone: Option<&str>,
+    ) -> impl Future<Output = StoreResult<bool>> + Send;
+
+    /// Names `delivered_by` as the organization that delivered `milestone` (the outcome of a
+    /// referral it received), on the milestone the sender recorded for the participant that
+    /// day. Only a milestone not credited yet is: `false` when there is no such milestone, it
+    /// names a deliverer already, or `delivered_by` is not a known organization.
+    fn credit_milestone(
+        &self,
+        milestone: &MilestoneRecord,
+        delivered_by: &str,
     ) -> impl Future<Output = StoreResult<bool>> + Send;
 
     fn referral(&self, id: i64) -> impl Future<Output = StoreResult<Option<Referral>>> + Send;

@@ -277,6 +277,9 @@ pub struct MilestoneEntry {
     pub date: Date,
     pub milestone: String,
     pub element: String,
+    /// The organization that delivered it when it is a referral's outcome
+    /// ([`DirectoryStore::credit_milestone`]); `None` when the record's own organization did.
+    pub delivered_by: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

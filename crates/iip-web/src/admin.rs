@@ -14,7 +14,7 @@ use minijinja::context;
 use serde::Serialize;
 
 use crate::auth::{CurrentUser, unix_now};
-use crate::{AppState, FormFields, WebError, csrf_form, internal, read_form};
+use crate::{AppState, FormFields, WebError, csrf_form, csrf_form_allowing, internal, read_form_allowing};
 
 /// A welcome link lasts three days.
 const INVITE_SECONDS: i64 = 3 * 24 * 60 * 60;
@@ -112,8 +112,14 @@ pub async fn create<S: Store>(
     headers: HeaderMap,
     form: FormFields,
 ) -> Result<Response, WebError> {
-    let fields = csrf_form(form, &user)?;
+    let checked = csrf_form_allowing(form, &user, &["email", "name", "role", "org_id"])?;
     admin_only(&user)?;
+    // Nothing else: whether the account is disabled, its password, id and creator are the
+    // server's to set.
+    let fields = match checked {
+        Ok(fields) => fields,
+        Err(stray) => return users_page(&state, &user, None, stray.errors(), StatusCode::UNPROCESSABLE_ENTITY).await,
+    };
     let get = |k: &str| fields.get(k).map_or("", |v| v.trim());
     let (email, name, org, role) = (get("email"), get("name"), get("org_id"), get("role"));
     let mut errors = HashMap::new();
@@ -256,7 +262,7 @@ pub async fn set_password<S: Store>(
     Path(token): Path<String>,
     form: FormFields,
 ) -> Result<Response, WebError> {
-    let fields = read_form(form)?;
+    let checked = read_form_allowing(form, &["password", "confirm"])?;
     let now = unix_now();
     let hash = token_hash(&token);
     let account = if valid_token(&token) {
@@ -266,6 +272,20 @@ pub async fn set_password<S: Store>(
     };
     let Some(account) = account else {
         return welcome_page(&state, "", None, None, StatusCode::NOT_FOUND);
+    };
+    // The password, twice: the account, its role and organization are the link's.
+    let fields = match checked {
+        Ok(fields) => fields,
+        Err(stray) => {
+            let message = format!("Not saved: {} {}.", stray.field, stray.message);
+            return welcome_page(
+                &state,
+                &token,
+                Some(&account.email),
+                Some(&message),
+                StatusCode::UNPROCESSABLE_ENTITY,
+            );
+        }
     };
     let password = fields.get("password").cloned().unwrap_or_default();
     if fields.get("confirm") != Some(&password) {

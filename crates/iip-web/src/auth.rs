@@ -19,18 +19,47 @@ use serde::Deserialize;
 
 use crate::{AppState, WebError};
 
+/// The session cookie's name on loopback development over plain HTTP.
 pub const SESSION_COOKIE: &str = "iip_session";
+/// Its name when cookies are `Secure`: browsers keep a `__Host-` cookie only if it is Secure,
+/// has `Path=/` and no `Domain`, and was set over HTTPS, so neither a sibling subdomain nor a
+/// plain-HTTP page can plant or overwrite it.
+pub const SECURE_SESSION_COOKIE: &str = "__Host-iip_session";
 
 /// How sessions behave on this server.
 #[derive(Debug, Clone, Copy)]
 pub struct AuthConfig {
     pub limits: SessionLimits,
-    /// Mark the cookie `Secure` (on whenever the server is reached over HTTPS).
+    /// Mark the cookie `Secure` and name it `__Host-iip_session` (on whenever the server is
+    /// reached over HTTPS).
     pub secure_cookies: bool,
     /// Behind a reverse proxy every connection comes from the proxy: take the client's address
     /// for rate limiting from the last `X-Forwarded-For` entry (the one the proxy appended).
     /// Off by default, since a client could otherwise choose its own address.
     pub trust_forwarded_for: bool,
+}
+
+impl AuthConfig {
+    /// The session cookie's name: [`SECURE_SESSION_COOKIE`] with `secure_cookies`, else
+    /// [`SESSION_COOKIE`]. Only that name is read back.
+    pub fn session_cookie(&self) -> &'static str {
+        if self.secure_cookies {
+            SECURE_SESSION_COOKIE
+        } else {
+            SESSION_COOKIE
+        }
+    }
+
+    /// The `Set-Cookie` value for the session cookie: `value` for `max_age` seconds (an empty
+    /// value and 0 to clear it), host-only (`Path=/`, no `Domain`), HttpOnly, SameSite=Strict,
+    /// and Secure with `secure_cookies`.
+    fn set_session_cookie(&self, value: &str, max_age: i64) -> String {
+        let secure = if self.secure_cookies { "; Secure" } else { "" };
+        format!(
+            "{}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}",
+            self.session_cookie()
+        )
+    }
 }
 
 impl Default for AuthConfig {
@@ -177,11 +206,39 @@ async fn session_user<S: Store>(state: &AppState<S>, headers: &HeaderMap) -> Res
     }))
 }
 
+/// The request's headers as `session_user` reads them: it looks for [`SESSION_COOKIE`], so
+/// with `secure_cookies` the `__Host-` cookie is passed under that name and a plain
+/// `iip_session` (which a sibling subdomain or a plain-HTTP page could have planted) is
+/// dropped. Only the configured name is ever accepted.
+fn session_headers<'a>(config: &AuthConfig, headers: &'a HeaderMap) -> std::borrow::Cow<'a, HeaderMap> {
+    if !config.secure_cookies || !headers.contains_key(header::COOKIE) {
+        return std::borrow::Cow::Borrowed(headers);
+    }
+    let mut headers = headers.clone();
+    let pairs: Vec<String> = headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .map(str::trim)
+        .filter(|pair| pair.split_once('=').is_none_or(|(k, _)| k != SESSION_COOKIE))
+        .map(|pair| match pair.split_once('=') {
+            Some((SECURE_SESSION_COOKIE, value)) => format!("{SESSION_COOKIE}={value}"),
+            _ => pair.to_owned(),
+        })
+        .collect();
+    headers.remove(header::COOKIE);
+    if let Ok(value) = HeaderValue::from_str(&pairs.join("; ")) {
+        headers.insert(header::COOKIE, value);
+    }
+    std::borrow::Cow::Owned(headers)
+}
+
 impl<S: Store> FromRequestParts<Arc<AppState<S>>> for CurrentUser {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState<S>>) -> Result<Self, Response> {
-        match session_user(state, &parts.headers).await {
+        match session_user(state, &session_headers(&state.auth, &parts.headers)).await {
             Ok(Some(user)) => Ok(user),
             Ok(None) if parts.uri.path().starts_with("/api/") => Err(Unauthenticated::Api.into_response()),
             Ok(None) => {
@@ -199,13 +256,15 @@ impl<S: Store> axum::extract::OptionalFromRequestParts<Arc<AppState<S>>> for Cur
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState<S>>) -> Result<Option<Self>, Response> {
         let api = parts.uri.path().starts_with("/api/");
-        session_user(state, &parts.headers).await.map_err(|e| {
-            if api {
-                crate::api::ApiError::from(e).into_response()
-            } else {
-                e.into_response()
-            }
-        })
+        session_user(state, &session_headers(&state.auth, &parts.headers))
+            .await
+            .map_err(|e| {
+                if api {
+                    crate::api::ApiError::from(e).into_response()
+                } else {
+                    e.into_response()
+                }
+            })
     }
 }
 
@@ -309,7 +368,7 @@ pub async fn login<S: Store>(
     };
     state.limiter.succeeded(&form.email, &address);
     // A new session at every sign-in (the old one, if any, ends): no session fixation.
-    if let Some(old) = cookie(&headers, SESSION_COOKIE) {
+    if let Some(old) = cookie(&headers, state.auth.session_cookie()) {
         let _ = state.store.delete_session(&token_hash(&old)).await;
     }
     let (Some(token), Some(csrf)) = (random_token(), random_token()) else {
@@ -322,11 +381,7 @@ pub async fn login<S: Store>(
         .map_err(crate::internal)?;
     tracing::info!(user_id = account.id, "signed in");
     let mut response = Redirect::to(&next).into_response();
-    let secure = if state.auth.secure_cookies { "; Secure" } else { "" };
-    let value = format!(
-        "{SESSION_COOKIE}={}; Path=/; HttpOnly; SameSite=Strict; Max-Age={}{secure}",
-        token.secret, state.auth.limits.absolute
-    );
+    let value = state.auth.set_session_cookie(&token.secret, state.auth.limits.absolute);
     if let Ok(value) = HeaderValue::from_str(&value) {
         response.headers_mut().insert(header::SET_COOKIE, value);
     }
@@ -346,7 +401,7 @@ pub async fn logout<S: Store>(
 ) -> Result<Response, WebError> {
     let Form(form) = form.map_err(|_| WebError::BadRequest("The form is incomplete.".into()))?;
     user.check_csrf(&form.csrf)?;
-    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
+    if let Some(token) = cookie(&headers, state.auth.session_cookie()) {
         state
             .store
             .delete_session(&token_hash(&token))
@@ -354,30 +409,36 @@ pub async fn logout<S: Store>(
             .map_err(crate::internal)?;
     }
     let mut response = Redirect::to("/login").into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        HeaderValue::from_static("iip_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
-    );
+    // The same name and attributes as at sign-in, or the browser keeps the cookie.
+    if let Ok(value) = HeaderValue::from_str(&state.auth.set_session_cookie("", 0)) {
+        response.headers_mut().insert(header::SET_COOKIE, value);
+    }
     Ok(response)
 }
 
 /// Refuses state-changing requests that a browser says came from another site. Browsers send
 /// `Sec-Fetch-Site` (and `Origin`) on every form post; clients without them (curl, an
 /// integration with a bearer token) are not browsers and carry no ambient cookie risk.
+/// Without `Sec-Fetch-Site`, an `Origin` must name the host the request was sent to: the
+/// `Host` header, or the request URI's authority where there is none (HTTP/2's `:authority`,
+/// an absolute-form request line); with neither, an `Origin` cannot be checked and is refused.
 pub async fn same_origin_writes(request: axum::extract::Request, next: Next) -> Response {
     let method = request.method().clone();
     if method != Method::GET && method != Method::HEAD && method != Method::OPTIONS {
         let headers = request.headers();
         let site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
         let origin = headers.get(header::ORIGIN).and_then(|v| v.to_str().ok());
-        let host = headers.get(header::HOST).and_then(|v| v.to_str().ok());
+        let host = match headers.get(header::HOST) {
+            Some(host) => host.to_str().ok().map(str::to_owned),
+            None => request.uri().authority().map(|a| a.as_str().to_owned()),
+        };
         // The browser's own word wins; without it, a present Origin must name this host.
         let cross_site = matches!(site, Some(s) if s != "same-origin" && s != "none");
         let origin_mismatch = site.is_none()
-            && match (origin, host) {
-                (Some("null"), _) => true,
+            && match (origin, host.as_deref()) {
+                (None, _) => false,
+                (Some("null"), _) | (Some(_), None) => true,
                 (Some(origin), Some(host)) => origin.split_once("://").map(|(_, h)| h) != Some(host),
-                _ => false,
             };
         if cross_site || origin_mismatch {
             return WebError::Forbidden("Requests from other sites are refused.".into()).into_response();
@@ -411,5 +472,31 @@ mod tests {
         headers.insert(header::COOKIE, HeaderValue::from_static("a=1; iip_session=abc; b=2"));
         assert_eq!(cookie(&headers, SESSION_COOKIE).as_deref(), Some("abc"));
         assert_eq!(cookie(&headers, "missing"), None);
+    }
+
+    #[test]
+    fn with_secure_cookies_only_the_host_prefixed_cookie_reaches_the_session_lookup() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::COOKIE,
+            HeaderValue::from_static("a=1; iip_session=planted; __Host-iip_session=real"),
+        );
+        let loopback = AuthConfig::default();
+        let secure = AuthConfig {
+            secure_cookies: true,
+            ..AuthConfig::default()
+        };
+        let read = |config: &AuthConfig, headers: &HeaderMap| cookie(&session_headers(config, headers), SESSION_COOKIE);
+        assert_eq!(read(&loopback, &headers).as_deref(), Some("planted"));
+        assert_eq!(read(&secure, &headers).as_deref(), Some("real"));
+        assert_eq!(cookie(&session_headers(&secure, &headers), "a").as_deref(), Some("1"));
+        headers.insert(header::COOKIE, HeaderValue::from_static("iip_session=planted"));
+        assert_eq!(read(&secure, &headers), None);
+        assert_eq!(loopback.session_cookie(), "iip_session");
+        assert_eq!(secure.session_cookie(), "__Host-iip_session");
+        assert_eq!(
+            secure.set_session_cookie("", 0),
+            "__Host-iip_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0; Secure"
+        );
     }
 }

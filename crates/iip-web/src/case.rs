@@ -18,7 +18,7 @@ use minijinja::context;
 use serde::Serialize;
 
 use crate::auth::CurrentUser;
-use crate::{AppState, FormFields, WebError, csrf_form, internal};
+use crate::{AppState, FormFields, StrayField, WebError, csrf_form_allowing, internal};
 
 /// Case work is for case workers and organization admins, within their organization.
 fn case_worker(user: &CurrentUser) -> Result<&str, WebError> {
@@ -62,7 +62,7 @@ pub async fn list<S: Store>(
     State(state): State<Arc<AppState<S>>>,
     user: CurrentUser,
 ) -> Result<Html<String>, WebError> {
-    participants_page(&state, &user, "").await
+    participants_page(&state, &user, "", None).await
 }
 
 /// `POST /participants/search`: by id or name. A name is searched by POST so that it never
@@ -71,16 +71,23 @@ pub async fn search<S: Store>(
     State(state): State<Arc<AppState<S>>>,
     user: CurrentUser,
     form: FormFields,
-) -> Result<Html<String>, WebError> {
-    let fields = csrf_form(form, &user)?;
+) -> Result<Response, WebError> {
+    let fields = match csrf_form_allowing(form, &user, &["q"])? {
+        Ok(fields) => fields,
+        Err(stray) => {
+            let page = participants_page(&state, &user, "", Some(&stray)).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
     let q = fields.get("q").map_or("", |q| q.trim());
-    participants_page(&state, &user, q).await
+    Ok(participants_page(&state, &user, q, None).await?.into_response())
 }
 
 async fn participants_page<S: Store>(
     state: &AppState<S>,
     user: &CurrentUser,
     q: &str,
+    stray: Option<&StrayField>,
 ) -> Result<Html<String>, WebError> {
     let org = case_worker(user)?;
     if q.chars().count() > 100 {
@@ -115,7 +122,7 @@ async fn participants_page<S: Store>(
         state,
         user,
         "participants.html",
-        context! { q, org_name, rows => minijinja::Value::from(minijinja::value::Serde(&rows)), shown => rows.len(), limit => 200 },
+        context! { q, org_name, rows => minijinja::Value::from(minijinja::value::Serde(&rows)), shown => rows.len(), limit => 200, stray => stray.map(StrayField::view) },
     )
 }
 
@@ -135,9 +142,29 @@ fn intake_choices() -> minijinja::Value {
     context! {
         genders => ["female", "male", "nonbinary"],
         races => ["asian", "black", "filipino", "hispanic", "native_american", "pacific_islander", "white", "multiple"],
-        barriers => ["english_learner", "low_income", "low_literacy", "cultural_barriers"],
+        barriers => BARRIERS,
     }
 }
+
+/// The barriers the intake form offers, one checkbox each (`barrier_<code>`).
+const BARRIERS: [&str; 4] = ["english_learner", "low_income", "low_literacy", "cultural_barriers"];
+
+/// The intake form's fields, besides the barriers' checkboxes. `org_id` is taken only as the
+/// account's own organization (or empty): the organization is the account's, never the form's.
+const INTAKE_FIELDS: &[&str] = &[
+    "org_id",
+    "participant_id",
+    "first_name",
+    "last_name",
+    "date_of_birth",
+    "gender",
+    "race_ethnicity",
+    "country_of_birth",
+    "primary_language",
+    "us_arrival_year",
+    "zip",
+    "person_key",
+];
 
 pub async fn new_form<S: Store>(
     State(state): State<Arc<AppState<S>>>,
@@ -173,28 +200,42 @@ pub async fn create<S: Store>(
     form: FormFields,
 ) -> Result<Response, WebError> {
     let org = case_worker(&user)?.to_owned();
-    let mut fields = csrf_form(form, &user)?;
-    // Barriers arrive as one checkbox each.
-    let barriers: Vec<String> = ["english_learner", "low_income", "low_literacy", "cultural_barriers"]
-        .into_iter()
-        .filter(|b| fields.contains_key(&format!("barrier_{b}")))
-        .map(str::to_owned)
+    let checkboxes = BARRIERS.map(|b| format!("barrier_{b}"));
+    let allowed: Vec<&str> = INTAKE_FIELDS
+        .iter()
+        .copied()
+        .chain(checkboxes.iter().map(String::as_str))
         .collect();
-    fields.insert("barriers".into(), barriers.join(";"));
-    // The organization is the account's. A form naming another is refused, as the API does.
-    if fields
-        .get("org_id")
-        .is_some_and(|named| !named.trim().is_empty() && named.trim() != org)
-    {
-        let errors = HashMap::from([("org_id".to_owned(), "is set by the server: leave it out".to_owned())]);
-        let page = render(
-            &state,
-            &user,
-            "participant_new.html",
-            context! { values => fields, errors, choices => intake_choices() },
-        )?;
-        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
-    }
+    // Barriers arrive as one checkbox each.
+    let with_barriers = |mut fields: HashMap<String, String>| {
+        let barriers: Vec<&str> = BARRIERS
+            .into_iter()
+            .filter(|b| fields.contains_key(&format!("barrier_{b}")))
+            .collect();
+        fields.insert("barriers".into(), barriers.join(";"));
+        fields
+    };
+    // Only the form's own fields. The organization is the account's: a form naming another
+    // (or anything else the form does not take) is refused, as the API does; naming the
+    // account's own (or none) changes nothing.
+    let checked = csrf_form_allowing(form, &user, &allowed)?.and_then(|fields| {
+        match fields.get("org_id").map(|named| named.trim()) {
+            Some(named) if !named.is_empty() && named != org => Err(StrayField::set_by_server("org_id", fields)),
+            _ => Ok(fields),
+        }
+    });
+    let mut fields = match checked {
+        Ok(fields) => with_barriers(fields),
+        Err(stray) => {
+            let page = render(
+                &state,
+                &user,
+                "participant_new.html",
+                context! { values => with_barriers(stray.fields.clone()), errors => HashMap::<String, String>::new(), stray => stray.view(), choices => intake_choices() },
+            )?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
     fields.insert("org_id".into(), org.clone());
     if fields.get("participant_id").is_none_or(|v| v.trim().is_empty()) {
         let token = iip_auth::random_token().ok_or_else(|| internal("no randomness"))?;
@@ -312,6 +353,7 @@ pub(crate) async fn pathway_view<S: Store>(
             .map_or_else(|| id.to_owned(), |m| localized(&m.name, "en").to_owned())
     };
     let hours = |h: u32| format!("{}.{:02} h", h / 100, h % 100);
+    let achieved = crate::referrals::achieved_with(state, &pathway.milestones).await?;
     let elements: Vec<ElementView> = framework
         .elements
         .iter()
@@ -352,8 +394,9 @@ pub(crate) async fn pathway_view<S: Store>(
                 milestones: pathway
                     .milestones
                     .iter()
-                    .filter(|m| m.element == e.id)
-                    .map(|m| format!("{} · {}", m.date, milestone_name(&m.milestone)))
+                    .zip(&achieved)
+                    .filter(|(m, _)| m.element == e.id)
+                    .map(|(m, with)| format!("{} · {}{with}", m.date, milestone_name(&m.milestone)))
                     .collect(),
                 self_first: (scores.len() > 1).then(|| scores.first().map(score)).flatten(),
                 self_latest: scores.last().map(score),
@@ -367,10 +410,10 @@ pub(crate) async fn pathway_view<S: Store>(
         text: format!("{} · {}", a.program, hours(a.hundredths)),
         element: a.element.clone().unwrap_or_default(),
     }));
-    timeline.extend(pathway.milestones.iter().map(|m| Event {
+    timeline.extend(pathway.milestones.iter().zip(&achieved).map(|(m, with)| Event {
         date: m.date.to_string(),
         kind: "Milestone",
-        text: milestone_name(&m.milestone),
+        text: format!("{}{with}", milestone_name(&m.milestone)),
         element: m.element.clone(),
     }));
     timeline.extend(pathway.assessments.iter().map(|a| Event {
@@ -528,7 +571,16 @@ pub async fn record<S: Store>(
     form: FormFields,
 ) -> Result<Response, WebError> {
     let org = case_worker(&user)?.to_owned();
-    let mut fields = csrf_form(form, &user)?;
+    // Each form's fields, as pathway.html posts them.
+    let allowed: Option<&[&str]> = match kind.as_str() {
+        "milestones" => Some(&["milestone", "date"]),
+        "activities" => Some(&["program", "hours", "element", "date"]),
+        "assessments" => Some(&["instrument", "score", "date"]),
+        "needs" => Some(&["element", "description"]),
+        "goals" => Some(&["element", "description", "target_date"]),
+        _ => None,
+    };
+    let checked = csrf_form_allowing(form, &user, allowed.unwrap_or_default())?;
     let not_found = || WebError::NotFound("There is no participant with that id in your organization.".into());
     Id::parse(&participant_id).map_err(|_| not_found())?;
     let record = state
@@ -537,7 +589,18 @@ pub async fn record<S: Store>(
         .await
         .map_err(internal)?
         .ok_or_else(not_found)?;
-    // The organization and participant come from the server, never from the form.
+    // The organization and participant come from the server, never from the form: a form
+    // naming either (or any field it does not take) is refused, not overwritten.
+    if allowed.is_none() {
+        return Err(WebError::NotFound("There is no such record to add.".into()));
+    }
+    let mut fields = match checked {
+        Ok(fields) => fields,
+        Err(stray) => {
+            let page = pathway_page(&state, &user, &participant_id, Some((&kind, stray.errors()))).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
     fields.insert("org_id".into(), org.clone());
     fields.insert("participant_id".into(), participant_id.clone());
     let today = Date::today();

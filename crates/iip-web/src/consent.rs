@@ -13,7 +13,7 @@ use minijinja::context;
 
 use crate::auth::CurrentUser;
 use crate::case::{Viewer, pathway_view};
-use crate::{AppState, FormFields, WebError, csrf_form, internal};
+use crate::{AppState, FormFields, WebError, csrf_form_allowing, internal};
 
 fn not_found() -> WebError {
     WebError::NotFound("There is no participant with that id in your organization.".into())
@@ -38,6 +38,17 @@ async fn own_participant<S: Store>(
         .row)
 }
 
+/// A consent form carrying a field it does not take: 422, the pathway page saying which.
+async fn refuse_stray<S: Store>(
+    state: &AppState<S>,
+    user: &CurrentUser,
+    participant_id: &str,
+    stray: &crate::StrayField,
+) -> Result<Response, WebError> {
+    let page = crate::case::pathway_page(state, user, participant_id, Some(("consents", stray.errors()))).await?;
+    Ok((axum::http::StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+}
+
 /// `POST /participants/{id}/consents`: partner, purpose, valid from and to.
 pub async fn record<S: Store>(
     State(state): State<Arc<AppState<S>>>,
@@ -45,8 +56,17 @@ pub async fn record<S: Store>(
     Path(participant_id): Path<String>,
     form: FormFields,
 ) -> Result<Response, WebError> {
-    let fields = csrf_form(form, &user)?;
+    let checked = csrf_form_allowing(
+        form,
+        &user,
+        &["partner_org_id", "purpose", "scope", "valid_from", "valid_to"],
+    )?;
     let row = own_participant(&state, &user, &participant_id).await?;
+    // The participant is the address's and the recorder the session's, never the form's.
+    let fields = match checked {
+        Ok(fields) => fields,
+        Err(stray) => return refuse_stray(&state, &user, &participant_id, &stray).await,
+    };
     let field = |k: &str| fields.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
     let mut errors: Vec<(&'static str, String)> = Vec::new();
     let tree = crate::auth::org_tree(&state).await?;
@@ -122,8 +142,11 @@ pub async fn revoke<S: Store>(
     Path((participant_id, consent_id)): Path<(String, i64)>,
     form: FormFields,
 ) -> Result<Response, WebError> {
-    csrf_form(form, &user)?;
+    let checked = csrf_form_allowing(form, &user, &[])?;
     let row = own_participant(&state, &user, &participant_id).await?;
+    if let Err(stray) = checked {
+        return refuse_stray(&state, &user, &participant_id, &stray).await;
+    }
     if !state.store.revoke_consent(row, consent_id).await.map_err(internal)? {
         return Err(WebError::NotFound("There is no such consent to revoke.".into()));
     }

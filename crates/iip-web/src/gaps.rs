@@ -1,6 +1,7 @@
-//! Community gap analysis (`/gaps`, `/gaps.csv`, `/api/gaps`) and referral metrics
-//! (`/referrals/metrics`, `/api/referrals/metrics`): need against capacity by area, element
-//! and language, and how referrals fare, both suppressed before they leave `iip_directory`.
+//! Community gap analysis (`/gaps`, `/gaps.csv`, `/gaps.csv?table=heatmap`, `/api/gaps`) and
+//! referral metrics (`/referrals/metrics`, `/api/referrals/metrics`): need against capacity
+//! by area, element and language, and how referrals fare, both suppressed before they leave
+//! `iip_directory`.
 //! Users see the areas (and referrals) of the organizations in their view.
 
 use std::collections::{HashMap, HashSet};
@@ -10,9 +11,9 @@ use axum::Json;
 use axum::extract::{Query, State};
 use axum::http::header;
 use axum::response::{Html, IntoResponse, Response};
-use iip_directory::Referral;
 use iip_directory::gaps::GapReport;
-use iip_directory::referral_metrics::{ReferralReport, referral_metrics};
+use iip_directory::referral_metrics::ReferralReport;
+use iip_directory::referral_views::{self, OrgNode, View};
 use iip_domain::ProgramYear;
 use iip_store::{ReferralFilter, Store};
 use minijinja::context;
@@ -112,7 +113,7 @@ pub async fn page<S: Store>(
         .heat_map
         .rows
         .iter()
-        .map(|row| context! { area => row.area.clone(), cells => row.cells.iter().map(|c| if c.score > 0.0 { format!("{:.2}", c.score) } else { "0".to_owned() }).collect::<Vec<_>>() })
+        .map(|row| context! { area => row.area.clone(), cells => row.cells.iter().map(|c| heat_score(c.score)).collect::<Vec<_>>() })
         .collect();
     let gaps: Vec<_> = report
         .gaps
@@ -145,15 +146,71 @@ pub async fn page<S: Store>(
     )
 }
 
-/// `GET /gaps.csv`: the ranked list, formula-neutralised.
-pub async fn csv<S: Store>(State(state): State<Arc<AppState<S>>>, user: CurrentUser) -> Result<Response, WebError> {
+/// A square of the heat map as the page's table and the CSV write it: the score to two
+/// decimals, "0" for no gap.
+fn heat_score(score: f64) -> String {
+    if score > 0.0 {
+        format!("{score:.2}")
+    } else {
+        "0".to_owned()
+    }
+}
+
+/// The heat map as CSV, the page's table: one row per area, one column per element (by id),
+/// each the largest gap score over the area's languages. Area names come from imports, so
+/// every field is formula-neutralised.
+fn heat_map_csv(report: &GapReport) -> String {
+    let field = iip_domain::csv_safe::text_field;
+    let mut out = std::iter::once("area".to_owned())
+        .chain(report.heat_map.elements.iter().map(|e| field(e)))
+        .collect::<Vec<_>>()
+        .join(",");
+    out.push('\n');
+    for row in &report.heat_map.rows {
+        let line: Vec<String> = std::iter::once(field(&row.area))
+            .chain(row.cells.iter().map(|c| field(&heat_score(c.score))))
+            .collect();
+        out.push_str(&line.join(","));
+        out.push('\n');
+    }
+    out
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct CsvParams {
+    /// `gaps` (the ranked list, the default) or `heatmap` (area × element).
+    pub table: Option<String>,
+}
+
+/// `GET /gaps.csv`: the ranked list, or with `?table=heatmap` the area × element heat map;
+/// formula-neutralised, suppressed like the page (the same report).
+pub async fn csv<S: Store>(
+    State(state): State<Arc<AppState<S>>>,
+    user: CurrentUser,
+    raw: Result<Query<CsvParams>, axum::extract::rejection::QueryRejection>,
+) -> Result<Response, WebError> {
+    let Query(params) = raw.map_err(|e| WebError::BadRequest(e.body_text()))?;
+    let heat = match params.table.as_deref().filter(|t| !t.is_empty()) {
+        None | Some("gaps") => false,
+        Some("heatmap") => true,
+        Some(other) => {
+            return Err(WebError::BadRequest(format!(
+                "table: {other:?} is not one of: gaps, heatmap"
+            )));
+        }
+    };
     let report = report_for(&state, &user).await?;
+    let (name, body) = if heat {
+        ("gaps-heatmap.csv", heat_map_csv(&report))
+    } else {
+        ("gaps.csv", iip_directory::gaps::to_csv(&report))
+    };
     Ok((
         [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-            (header::CONTENT_DISPOSITION, "attachment; filename=\"gaps.csv\""),
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{name}\"")),
         ],
-        iip_directory::gaps::to_csv(&report),
+        body,
     )
         .into_response())
 }
@@ -170,6 +227,8 @@ pub struct YearParams {
 
 /// The referrals a user's figures cover: those their organization sent or received (case
 /// workers), those sent from organizations in their view (analysts), or all (state-wide roles).
+/// Every view is suppressed together (`iip_directory::referral_views`), so no two users'
+/// figures can be subtracted to reveal a small count.
 async fn referral_report<S: Store>(
     state: &AppState<S>,
     user: &CurrentUser,
@@ -180,25 +239,21 @@ async fn referral_report<S: Store>(
         None => state.default_year,
     };
     let organizations = state.store.organization_records().await.map_err(internal)?;
-    let sectors: HashMap<String, iip_domain::Sector> = organizations
-        .iter()
-        .map(|o| (o.org_id.as_str().to_owned(), o.sector))
-        .collect();
+    let orgs: Vec<OrgNode> = organizations.iter().map(OrgNode::from).collect();
     let tree = crate::auth::org_tree(state).await?;
     let access = user.access(&tree);
     let org = user.principal.org_id.as_str();
-    let referrals: Vec<Referral> = if user.principal.role.works_with_participants() {
-        state
-            .store
-            .referrals(ReferralFilter::Organization(org))
-            .await
-            .map_err(internal)?
+    let view = if user.principal.role.works_with_participants() {
+        View::Organization(org.to_owned())
+    } else if access.scope(&format!("sector:{}", iip_domain::Sector::Public)) {
+        View::State
     } else {
-        let all = state.store.referrals(ReferralFilter::All).await.map_err(internal)?;
-        all.into_iter().filter(|r| access.scope(&r.from_org_id)).collect()
+        View::Subtree(org.to_owned())
     };
-    let sector_of = |id: &str| sectors.get(id).copied();
-    Ok(referral_metrics(&referrals, &sector_of, year, THRESHOLD))
+    let referrals = state.store.referrals(ReferralFilter::All).await.map_err(internal)?;
+    Ok(referral_views::referral_report(
+        &referrals, &orgs, year, THRESHOLD, &view,
+    ))
 }
 
 fn year_params(

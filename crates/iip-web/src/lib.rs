@@ -368,6 +368,101 @@ pub(crate) fn csrf_form(
     Ok(fields)
 }
 
+/// A field a form does not take: refused (422, nothing written) on the form's own page, never
+/// ignored or overwritten (shared RELIABILITY.md: unknown or forbidden fields give 422).
+#[derive(Debug, Clone)]
+pub(crate) struct StrayField {
+    /// The field's name as posted (at most 64 characters of it).
+    pub field: String,
+    /// What the page says after the name: "is set by the server: leave it out", or "is not a
+    /// field of this form".
+    pub message: &'static str,
+    /// The form as posted, for a page that shows the values back.
+    pub fields: std::collections::HashMap<String, String>,
+}
+
+impl StrayField {
+    /// `field`, which the server sets, named by the form `fields`.
+    pub(crate) fn set_by_server(field: &str, fields: std::collections::HashMap<String, String>) -> Self {
+        Self {
+            field: field.chars().take(64).collect(),
+            message: "is set by the server: leave it out",
+            fields,
+        }
+    }
+
+    /// `{ field, message }`, for a template.
+    pub(crate) fn view(&self) -> minijinja::Value {
+        minijinja::context! { field => self.field.clone(), message => self.message }
+    }
+
+    /// `field → message`, as the forms' error maps hold it.
+    pub(crate) fn errors(&self) -> std::collections::HashMap<String, String> {
+        std::collections::HashMap::from([(self.field.clone(), self.message.to_owned())])
+    }
+}
+
+/// Fields the server alone sets (from the session, the address or the store): a form naming
+/// one is told so.
+const SERVER_SET_FIELDS: &[&str] = &[
+    "org_id",
+    "participant_id",
+    "from_org_id",
+    "to_org_id",
+    "by_org_id",
+    "by_user",
+    "user_id",
+    "recorded_by",
+    "created_by",
+    "created_on",
+    "id",
+    "row",
+];
+
+/// The fields of a form that takes `allowed` (besides `csrf`), or the first other field it
+/// carries, by name.
+pub(crate) fn allowing(
+    fields: std::collections::HashMap<String, String>,
+    allowed: &[&str],
+) -> Result<std::collections::HashMap<String, String>, StrayField> {
+    let stray = fields
+        .keys()
+        .filter(|k| k.as_str() != "csrf" && !allowed.contains(&k.as_str()))
+        .min()
+        .cloned();
+    let Some(key) = stray else {
+        return Ok(fields);
+    };
+    if SERVER_SET_FIELDS.contains(&key.as_str()) {
+        return Err(StrayField::set_by_server(&key, fields));
+    }
+    Err(StrayField {
+        field: key.chars().take(64).collect(),
+        message: "is not a field of this form",
+        fields,
+    })
+}
+
+/// The fields of a form without a session (its link or password is the credential), when it
+/// carries only `allowed` ones; else the stray field, for the form's page to refuse it.
+pub(crate) fn read_form_allowing(
+    form: FormFields,
+    allowed: &[&str],
+) -> Result<Result<std::collections::HashMap<String, String>, StrayField>, WebError> {
+    Ok(allowing(read_form(form)?, allowed))
+}
+
+/// `csrf_form`, for a form that takes `allowed` fields (besides `csrf`): the CSRF token is
+/// checked first (403), then any other field is the stray one, for the form's page to refuse
+/// with 422 before anything is written.
+pub(crate) fn csrf_form_allowing(
+    form: FormFields,
+    user: &auth::CurrentUser,
+    allowed: &[&str],
+) -> Result<Result<std::collections::HashMap<String, String>, StrayField>, WebError> {
+    Ok(allowing(csrf_form(form, user)?, allowed))
+}
+
 /// Errors a handler can return. Messages shown to users carry no data values.
 #[derive(Debug, thiserror::Error)]
 pub enum WebError {

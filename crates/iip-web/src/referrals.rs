@@ -20,7 +20,7 @@ use iip_store::{ReferralFilter, Store};
 use minijinja::context;
 
 use crate::auth::{CurrentUser, unix_now};
-use crate::{AppState, FormFields, WebError, csrf_form, internal};
+use crate::{AppState, FormFields, WebError, csrf_form_allowing, internal};
 
 fn case_worker(user: &CurrentUser) -> Result<&str, WebError> {
     if user.principal.role.works_with_participants() {
@@ -179,6 +179,26 @@ pub(crate) async fn for_pathway<S: Store>(
     Ok((shown, choices))
 }
 
+/// For each milestone of a pathway, " · achieved with <partner>" when a partner delivered it
+/// (the outcome of a referral it received), "" otherwise.
+pub(crate) async fn achieved_with<S: Store>(
+    state: &AppState<S>,
+    milestones: &[iip_store::MilestoneEntry],
+) -> Result<Vec<String>, WebError> {
+    if milestones.iter().all(|m| m.delivered_by.is_none()) {
+        return Ok(vec![String::new(); milestones.len()]);
+    }
+    let names = org_names(state).await?;
+    Ok(milestones
+        .iter()
+        .map(|m| {
+            m.delivered_by.as_deref().map_or_else(String::new, |org| {
+                format!(" · achieved with {}", names.get(org).map_or(org, String::as_str))
+            })
+        })
+        .collect())
+}
+
 /// `POST /participants/{id}/referrals`: service, element, note.
 pub async fn create<S: Store>(
     State(state): State<Arc<AppState<S>>>,
@@ -187,7 +207,7 @@ pub async fn create<S: Store>(
     form: FormFields,
 ) -> Result<Response, WebError> {
     let org = case_worker(&user)?.to_owned();
-    let fields = csrf_form(form, &user)?;
+    let checked = csrf_form_allowing(form, &user, &["service_id", "element", "note"])?;
     let not_found = || WebError::NotFound("There is no participant with that id in your organization.".into());
     let participant = Id::parse(&participant_id).map_err(|_| not_found())?;
     let record = state
@@ -196,6 +216,16 @@ pub async fn create<S: Store>(
         .await
         .map_err(internal)?
         .ok_or_else(not_found)?;
+    // The sender, the participant and the user are the session's and the address's, never the
+    // form's: a form naming one (or any field it does not take) is refused.
+    let fields = match checked {
+        Ok(fields) => fields,
+        Err(stray) => {
+            let page =
+                crate::case::pathway_page(&state, &user, &participant_id, Some(("referrals", stray.errors()))).await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
     let field = |k: &str| fields.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
     let mut errors: Vec<(&'static str, String)> = Vec::new();
     let services = state.store.services().await.map_err(internal)?;
@@ -335,7 +365,15 @@ pub async fn view<S: Store>(
     Path(id): Path<i64>,
 ) -> Result<Html<String>, WebError> {
     let org = case_worker(&user)?.to_owned();
-    referral_page(&state, &user, &org, id, None).await
+    referral_page(&state, &user, &org, id, Refusal::default()).await
+}
+
+/// Why a change was not made, as the referral's page shows it: a message, and the field it is
+/// about (shown beside that field).
+#[derive(Default)]
+struct Refusal {
+    problem: Option<String>,
+    errors: HashMap<&'static str, String>,
 }
 
 async fn referral_page<S: Store>(
@@ -343,7 +381,7 @@ async fn referral_page<S: Store>(
     user: &CurrentUser,
     org: &str,
     id: i64,
-    problem: Option<String>,
+    refusal: Refusal,
 ) -> Result<Html<String>, WebError> {
     let referral = visible_referral(state, org, id).await?;
     let side = referral.side_of(org);
@@ -367,7 +405,7 @@ async fn referral_page<S: Store>(
         .next()
         .iter()
         .filter(|s| side == Some(s.decided_by()))
-        .map(|s| context! { code => s.as_str(), label => s.label(), reason => s.needs_reason() })
+        .map(|s| context! { code => s.as_str(), label => s.label() })
         .collect();
     let milestones: Vec<_> = state
         .framework
@@ -387,12 +425,16 @@ async fn referral_page<S: Store>(
             own_link => side == Some(Side::Sender),
             next,
             milestones,
-            problem,
+            problem => refusal.problem,
+            errors => refusal.errors,
         },
     )
 }
 
-/// `POST /referrals/{id}/status`: status, reason, and a milestone when it completes.
+/// `POST /referrals/{id}/status`: status, reason (required for every change), a milestone
+/// when it completes, and `from`, the state the page showed. A change that lost a race (the
+/// referral moved on from `from`, or another change got there first) answers 409 Conflict
+/// with the referral as it is now; a change the rules refuse answers 422.
 pub async fn change<S: Store>(
     State(state): State<Arc<AppState<S>>>,
     user: CurrentUser,
@@ -400,26 +442,87 @@ pub async fn change<S: Store>(
     form: FormFields,
 ) -> Result<Response, WebError> {
     let org = case_worker(&user)?.to_owned();
-    let fields = csrf_form(form, &user)?;
+    // The organization and the user changing it are the session's, never the form's.
+    let checked = csrf_form_allowing(form, &user, &["status", "from", "reason", "milestone"])?;
     let referral = visible_referral(&state, &org, id).await?;
     let side = referral.side_of(&org).ok_or_else(no_referral)?;
+    let (state_ref, user_ref, org_ref) = (&*state, &user, org.as_str());
+    let answer = |status: StatusCode, refusal: Refusal| async move {
+        let page = referral_page(state_ref, user_ref, org_ref, id, refusal).await?;
+        Ok::<Response, WebError>((status, page).into_response())
+    };
+    let refuse = |message: String| {
+        answer(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Refusal {
+                problem: Some(message),
+                errors: HashMap::new(),
+            },
+        )
+    };
+    let fields = match checked {
+        Ok(fields) => fields,
+        Err(stray) => return refuse(format!("Not saved: {} {}.", stray.field, stray.message)).await,
+    };
     let field = |k: &str| fields.get(k).map(|v| v.trim()).filter(|v| !v.is_empty());
-    let refuse = |message: String| async {
-        let page = referral_page(&state, &user, &org, id, Some(message)).await?;
-        Ok::<Response, WebError>((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
+    let conflict = |now: ReferralStatus| {
+        answer(
+            StatusCode::CONFLICT,
+            Refusal {
+                problem: Some(format!(
+                    "Not saved: someone changed this referral a moment ago, it is now {}. Here is its state now; choose the next step again.",
+                    now.label()
+                )),
+                errors: HashMap::new(),
+            },
+        )
     };
     let to = match field("status").map(ReferralStatus::parse) {
         Some(Ok(to)) => to,
         _ => return refuse("Choose the referral's new state.".into()).await,
     };
-    let reason = field("reason").map(str::to_owned);
-    if reason
-        .as_ref()
-        .is_some_and(|r| r.chars().count() > 500 || r.chars().any(char::is_control))
-    {
-        return refuse("The reason is at most 500 characters.".into()).await;
+    // The state the request was made against: the page's, or the stored one when not sent.
+    let from = match field("from").map(ReferralStatus::parse) {
+        None => referral.status,
+        Some(Ok(from)) => from,
+        Some(Err(_)) => return refuse("The referral's state on the page is not one of its states.".into()).await,
+    };
+    // Moved on since the page was shown (or the very change was just made by someone else).
+    if from != referral.status || (to == referral.status && field("from").is_none()) {
+        return conflict(referral.status).await;
     }
-    if let Err(e) = referral.status.check(to, side, reason.as_deref()) {
+    let reason = field("reason").map(str::to_owned);
+    let Some(reason) = reason else {
+        let mut errors = HashMap::new();
+        errors.insert(
+            "reason",
+            "is required: say why the referral changes (who and when are recorded with it).".into(),
+        );
+        return answer(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Refusal {
+                problem: Some("Not saved: give a reason for the change.".into()),
+                errors,
+            },
+        )
+        .await;
+    };
+    if reason.chars().count() > 500 || reason.chars().any(char::is_control) {
+        let mut errors = HashMap::new();
+        errors.insert(
+            "reason",
+            "is at most 500 characters, without control characters.".into(),
+        );
+        return answer(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            Refusal {
+                problem: Some("Not saved: the reason is at most 500 characters.".into()),
+                errors,
+            },
+        )
+        .await;
+    }
+    if let Err(e) = referral.status.check(to, side, Some(&reason)) {
         return refuse(format!("{e}.")).await;
     }
     let milestone = match field("milestone") {
@@ -434,7 +537,7 @@ pub async fn change<S: Store>(
         at: unix_now(),
         by_user: Some(user.principal.user_id),
         by_org_id: org.clone(),
-        reason,
+        reason: Some(reason),
     };
     if !state
         .store
@@ -442,7 +545,14 @@ pub async fn change<S: Store>(
         .await
         .map_err(internal)?
     {
-        return refuse("Someone changed this referral a moment ago; here is its state now.".into()).await;
+        // Lost the race: another change of the same state committed first.
+        let now = state
+            .store
+            .referral(id)
+            .await
+            .map_err(internal)?
+            .map_or(referral.status, |r| r.status);
+        return conflict(now).await;
     }
     state
         .audit(
@@ -460,7 +570,8 @@ pub async fn change<S: Store>(
 }
 
 /// The completed referral's outcome, as a milestone on the sender's record of the participant
-/// (the receiver may hold none): it then counts for the person wherever they participate.
+/// (the receiver may hold none), credited to the receiver that delivered it: it then counts
+/// for the person wherever they participate, and shows whom it was achieved with.
 async fn record_outcome<S: Store>(state: &AppState<S>, referral: &Referral, milestone: &str) -> Result<(), WebError> {
     let record = MilestoneRecord {
         org_id: Id::parse(&referral.from_org_id).map_err(internal)?,
@@ -469,10 +580,18 @@ async fn record_outcome<S: Store>(state: &AppState<S>, referral: &Referral, mile
         milestone: milestone.to_owned(),
         element: referral.element.clone(),
     };
-    let _writing = state.writing();
-    // A milestone already recorded that day for the person is the same outcome: nothing to add.
-    if let Ok(recorded) = state.store.record_milestone(&record).await.map_err(internal)? {
-        state.apply(recorded, |s, f| s.milestone(f)).await;
+    {
+        let _writing = state.writing();
+        // A milestone already recorded that day for the person is the same outcome: nothing to add.
+        if let Ok(recorded) = state.store.record_milestone(&record).await.map_err(internal)? {
+            state.apply(recorded, |s, f| s.milestone(f)).await;
+        }
     }
+    // Both organizations known: the milestone names the partner that delivered it.
+    state
+        .store
+        .credit_milestone(&record, &referral.to_org_id)
+        .await
+        .map_err(internal)?;
     Ok(())
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
-use axum::response::{Html, IntoResponse, Response};
+use axum::response::{IntoResponse, Response};
 use iip_auth::{random_token, token_hash};
 use iip_domain::records::Assessment;
 use iip_domain::{Date, Id};
@@ -19,7 +19,7 @@ use minijinja::context;
 use serde::Deserialize;
 
 use crate::auth::{CurrentUser, unix_now};
-use crate::{AppState, FormFields, WebError, csrf_form, internal, read_form};
+use crate::{AppState, FormFields, WebError, csrf_form_allowing, internal, read_form_allowing};
 
 /// A link lasts a week.
 const LINK_SECONDS: i64 = 7 * 24 * 60 * 60;
@@ -31,8 +31,8 @@ pub async fn create_link<S: Store>(
     headers: HeaderMap,
     Path(participant_id): Path<String>,
     form: FormFields,
-) -> Result<Html<String>, WebError> {
-    let fields = csrf_form(form, &user)?;
+) -> Result<Response, WebError> {
+    let checked = csrf_form_allowing(form, &user, &["lang"])?;
     if !user.principal.role.works_with_participants() {
         return Err(WebError::Forbidden(
             "Self-assessment links are made by case workers.".into(),
@@ -46,6 +46,20 @@ pub async fn create_link<S: Store>(
         .await
         .map_err(internal)?
         .ok_or_else(not_found)?;
+    // The participant is the address's, never the form's.
+    let fields = match checked {
+        Ok(fields) => fields,
+        Err(stray) => {
+            let page = crate::case::pathway_page(
+                &state,
+                &user,
+                &participant_id,
+                Some(("self-assessment", stray.errors())),
+            )
+            .await?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
     let token = random_token().ok_or_else(|| internal("no randomness"))?;
     let now = unix_now();
     state
@@ -74,7 +88,7 @@ pub async fn create_link<S: Store>(
         )
         .await?;
     tracing::info!(user_id = user.principal.user_id, "self-assessment link created");
-    crate::pages::render(
+    Ok(crate::pages::render(
         &state,
         "self_assessment_link.html",
         context! {
@@ -84,7 +98,8 @@ pub async fn create_link<S: Store>(
             qr => qr_svg(&url)?,
             days => LINK_SECONDS / 86_400,
         },
-    )
+    )?
+    .into_response())
 }
 
 /// `scheme://host` of this server as the request reached it (for links given to people).
@@ -212,7 +227,12 @@ pub async fn submit<S: Store>(
     Path(token): Path<String>,
     form: FormFields,
 ) -> Result<Response, WebError> {
-    let fields = read_form(form)?;
+    // The language and the answers, nothing else: the participant is the link's.
+    let allowed: Vec<&str> = std::iter::once("lang").chain(QUESTIONS.iter().map(|q| q.id)).collect();
+    let (fields, stray) = match read_form_allowing(form, &allowed)? {
+        Ok(fields) => (fields, None),
+        Err(stray) => (stray.fields.clone(), Some(stray)),
+    };
     let lang = language(fields.get("lang").map(String::as_str), &headers);
     if !valid_token(&token) {
         return expired(&state, lang);
@@ -235,6 +255,15 @@ pub async fn submit<S: Store>(
         .map(|q| q.id)
         .filter(|id| !answers.contains_key(*id))
         .collect();
+    if let Some(stray) = stray {
+        let ctx = page_context(&state.translations, lang, &token, &answers, &missing);
+        let page = crate::pages::render(
+            &state,
+            "self_assessment.html",
+            context! { stray => stray.view(), ..ctx },
+        )?;
+        return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+    }
     let scores = match iip_i18n::score(&answers) {
         Ok(scores) if missing.is_empty() => scores,
         _ => {

@@ -95,3 +95,96 @@ async fn a_consortium_analyst_sees_the_gaps_of_their_own_areas_only() {
         StatusCode::UNAUTHORIZED
     );
 }
+
+/// The area × element table of a `/gaps` page: `(area, cells)` per row, as the page shows them.
+fn page_heat_table(body: &str) -> Vec<(String, Vec<String>)> {
+    let table = body
+        .split(r#"<table class="heat-table">"#)
+        .nth(1)
+        .and_then(|rest| rest.split("</table>").next())
+        .expect("the heat map's table");
+    let tbody = table.split("<tbody>").nth(1).expect("tbody");
+    tbody
+        .split(r#"<tr><th scope="row">"#)
+        .skip(1)
+        .map(|row| {
+            let (area, rest) = row.split_once("</th>").expect("row head");
+            let cells = rest
+                .split("<td>")
+                .skip(1)
+                .filter_map(|c| c.split("</td>").next())
+                .map(str::to_owned)
+                .collect();
+            (area.to_owned(), cells)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn the_heat_map_is_in_the_api_and_its_csv_agrees_with_the_page() {
+    let (router, _dir) = region().await;
+    for email in ["state@test.iip", "north@test.iip"] {
+        let analyst = sign_in(&router, email).await;
+        let api = send(&router, "GET", "/api/gaps", Some(&analyst), None).await;
+        let json: serde_json::Value = serde_json::from_str(&api.body).expect("json");
+        let heat = &json["heat_map"];
+        let elements: Vec<&str> = heat["elements"]
+            .as_array()
+            .expect("elements")
+            .iter()
+            .filter_map(|e| e.as_str())
+            .collect();
+        assert_eq!(elements.len(), 8, "{heat}");
+        let rows = heat["rows"].as_array().expect("rows");
+        assert!(!rows.is_empty());
+        assert_eq!(heat["areas"].as_array().map(Vec::len), Some(rows.len()));
+        let from_api: Vec<(String, Vec<String>)> = rows
+            .iter()
+            .map(|r| {
+                let cells = r["cells"]
+                    .as_array()
+                    .expect("cells")
+                    .iter()
+                    .map(|c| {
+                        let score = c["score"].as_f64().expect("score");
+                        if score > 0.0 {
+                            format!("{score:.2}")
+                        } else {
+                            "0".to_owned()
+                        }
+                    })
+                    .collect();
+                (r["area"].as_str().expect("area").to_owned(), cells)
+            })
+            .collect();
+        // Some square has a gap, and the planted one (Tagalog health in San Jose) among them.
+        assert!(from_api.iter().any(|(_, cells)| cells.iter().any(|c| c != "0")));
+
+        let page = send(&router, "GET", "/gaps", Some(&analyst), None).await;
+        assert!(page.body.contains(r#"href="/gaps.csv?table=heatmap""#));
+        assert_eq!(page_heat_table(&page.body), from_api, "{email}: page = API");
+
+        let csv = send(&router, "GET", "/gaps.csv?table=heatmap", Some(&analyst), None).await;
+        assert_eq!(csv.status, StatusCode::OK, "{}", csv.body);
+        assert!(csv.header("content-type").starts_with("text/csv"));
+        assert!(csv.header("content-disposition").contains("gaps-heatmap.csv"));
+        let mut lines = csv.body.lines();
+        assert_eq!(lines.next(), Some(format!("area,{}", elements.join(",")).as_str()));
+        let from_csv: Vec<(String, Vec<String>)> = lines
+            .map(|line| {
+                let mut fields = line.split(',').map(str::to_owned);
+                let area = fields.next().expect("area");
+                (area, fields.collect())
+            })
+            .collect();
+        assert_eq!(from_csv, from_api, "{email}: CSV = API = page");
+    }
+    let state = sign_in(&router, "state@test.iip").await;
+    let csv = send(&router, "GET", "/gaps.csv?table=heatmap", Some(&state), None).await;
+    assert!(csv.body.contains("San Jose,"), "{}", csv.body);
+    let bad = send(&router, "GET", "/gaps.csv?table=pie", Some(&state), None).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let signed_out = send(&router, "GET", "/gaps.csv?table=heatmap", None, None).await;
+    assert_ne!(signed_out.status, StatusCode::OK);
+    assert!(!signed_out.body.contains("San Jose"));
+}

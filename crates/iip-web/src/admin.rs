@@ -207,6 +207,7 @@ pub async fn disable<S: Store>(
         return Err(WebError::BadRequest("You cannot disable your own account.".into()));
     }
     state.store.set_user_disabled(target.id, true).await.map_err(internal)?;
+    state.forget_tokens();
     tracing::info!(
         user_id = user.principal.user_id,
         disabled_user_id = target.id,

@@ -150,12 +150,23 @@ async fn session_user<S: Store>(state: &AppState<S>, headers: &HeaderMap) -> Res
         if bearer.len() != 64 || !bearer.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Ok(None);
         }
-        let user = state
-            .store
-            .api_token_user(&token_hash(bearer), unix_now())
-            .await
-            .map_err(crate::internal)?;
-        return Ok(user.and_then(principal).map(|principal| CurrentUser {
+        let hash = token_hash(bearer);
+        let known = match state.tokens.get(&hash) {
+            Some(principal) => Some(principal),
+            None => {
+                let user = state
+                    .store
+                    .api_token_user(&hash, unix_now())
+                    .await
+                    .map_err(crate::internal)?;
+                let principal = user.and_then(principal);
+                if let Some(p) = &principal {
+                    state.tokens.remember(hash.clone(), p);
+                }
+                principal
+            }
+        };
+        return Ok(known.map(|principal| CurrentUser {
             principal,
             csrf: String::new(),
         }));

@@ -1,86 +1,69 @@
-//! The audit log on SQLite, appended by group commit: every append waits in one queue, and a
-//! single task writes whatever has gathered (up to `BATCH`) in one transaction on the writer
-//! connection, chaining each entry to the one before, then answers every waiter. Under load
-//! one commit carries many entries; an append still returns only once its entry is committed.
-//! The table's triggers refuse edits and deletions.
-
-use std::sync::{Arc, OnceLock};
+//! The audit log on SQLite, appended by group commit: an append waits in the store's write
+//! queue (`batch.rs`) with the case writes, and the commit that carries them carries it too,
+//! chained to the entry before. Under load one commit carries many entries and writes; an
+//! append still returns only once its entry is committed. The table's triggers refuse edits
+//! and deletions.
 
 use iip_domain::audit::{AuditEvent, StoredAuditEvent};
 use iip_store::{AuditStore, StoreError, StoreResult};
-use sqlx::{Row, SqlitePool};
-use tokio::sync::{mpsc, oneshot};
+use sqlx::{Row, SqliteConnection};
+use tokio::sync::oneshot;
 
 use crate::{SqliteStore, backend};
 
 /// The hash before the first entry.
 const GENESIS: [u8; 32] = [0; 32];
 
-/// The most entries one commit carries.
-const BATCH: usize = 512;
+pub(crate) type Chain = fn(&[u8], &AuditEvent) -> Vec<u8>;
 
-type Chain = fn(&[u8], &AuditEvent) -> Vec<u8>;
-
-struct Pending {
-    event: AuditEvent,
-    chain: Chain,
-    done: oneshot::Sender<StoreResult<()>>,
+/// An entry waiting for the commit that holds it.
+pub(crate) struct Pending {
+    pub(crate) event: AuditEvent,
+    pub(crate) chain: Chain,
+    pub(crate) done: oneshot::Sender<StoreResult<()>>,
 }
 
-/// The queue of a store's appends; its task starts with the first append.
-#[derive(Default)]
-pub(crate) struct AuditQueue {
-    sender: OnceLock<mpsc::UnboundedSender<Pending>>,
-}
-
-impl AuditQueue {
-    fn sender(&self, writer: &SqlitePool) -> &mpsc::UnboundedSender<Pending> {
-        self.sender.get_or_init(|| {
-            let (sender, receiver) = mpsc::unbounded_channel();
-            tokio::spawn(run(writer.clone(), receiver));
-            sender
-        })
+/// Appends a batch's entries at the end of its transaction, each chained to the one before.
+/// Every append runs on the one writer connection inside a transaction, so the head read
+/// here is the chain's head.
+pub(crate) async fn append(tx: &mut SqliteConnection, entries: &[&Pending]) -> StoreResult<()> {
+    if entries.is_empty() {
+        return Ok(());
     }
-}
-
-async fn run(writer: SqlitePool, mut receiver: mpsc::UnboundedReceiver<Pending>) {
-    let mut batch = Vec::with_capacity(BATCH);
-    while receiver.recv_many(&mut batch, BATCH).await > 0 {
-        let outcome = write(&writer, &batch).await;
-        for pending in batch.drain(..) {
-            let _ = pending.done.send(outcome.clone());
-        }
-    }
-}
-
-async fn write(writer: &SqlitePool, batch: &[Pending]) -> StoreResult<()> {
-    let mut tx = writer.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
     let prev: Option<Vec<u8>> = sqlx::query_scalar("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1")
         .fetch_optional(&mut *tx)
         .await
         .map_err(backend)?;
     let mut prev = prev.unwrap_or_else(|| GENESIS.to_vec());
-    for Pending { event, chain, .. } in batch {
-        let hash = chain(&prev, event);
-        sqlx::query(
-            "INSERT INTO audit_log (at, user_id, org_id, action, subject, reason, prev_hash, hash) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        )
-        .bind(event.at)
-        .bind(event.user_id)
-        .bind(&event.org_id)
-        .bind(&event.action)
-        .bind(&event.subject)
-        .bind(&event.reason)
-        .bind(&prev)
-        .bind(&hash)
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
-        prev = hash;
+    // One statement per chunk rather than per entry: each statement is a round trip to the
+    // connection's thread. 8 values a row keeps a chunk well under SQLite's variable limit.
+    for chunk in entries.chunks(CHUNK) {
+        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
+            "INSERT INTO audit_log (at, user_id, org_id, action, subject, reason, prev_hash, hash) ",
+        );
+        let mut hashes = Vec::with_capacity(chunk.len());
+        for Pending { event, chain, .. } in chunk {
+            let hash = chain(&prev, event);
+            hashes.push((std::mem::replace(&mut prev, hash.clone()), hash));
+        }
+        insert.push_values(chunk.iter().zip(hashes), |mut row, (pending, (before, hash))| {
+            let event = &pending.event;
+            row.push_bind(event.at)
+                .push_bind(event.user_id)
+                .push_bind(event.org_id.clone())
+                .push_bind(event.action.clone())
+                .push_bind(event.subject.clone())
+                .push_bind(event.reason.clone())
+                .push_bind(before)
+                .push_bind(hash);
+        });
+        insert.build().execute(&mut *tx).await.map_err(backend)?;
     }
-    tx.commit().await.map_err(backend)
+    Ok(())
 }
+
+/// Entries per INSERT statement.
+const CHUNK: usize = 128;
 
 impl AuditStore for SqliteStore {
     async fn append_audit(&self, event: &AuditEvent, chain: Chain) -> StoreResult<()> {
@@ -90,9 +73,10 @@ impl AuditStore for SqliteStore {
             chain,
             done,
         };
-        let stopped = || StoreError::Backend("the audit log writer has stopped".into());
-        self.audit.sender(&self.writer).send(pending).map_err(|_| stopped())?;
-        answer.await.map_err(|_| stopped())?
+        self.queue(crate::batch::Job::Audit(pending))?;
+        answer
+            .await
+            .map_err(|_| StoreError::Backend("the store's writer has stopped".into()))?
     }
 
     async fn audit_events(&self, after_id: i64, limit: u32) -> StoreResult<Vec<StoredAuditEvent>> {
@@ -122,8 +106,4 @@ impl AuditStore for SqliteStore {
             })
             .collect())
     }
-}
-
-pub(crate) fn queue() -> Arc<AuditQueue> {
-    Arc::new(AuditQueue::default())
 }

@@ -1,7 +1,7 @@
-//! Group commit for case work. SQLite has one writer; rather than each request opening its own
-//! transaction and committing alone, every write waits in one queue and a single task runs
-//! whatever has gathered (up to `BATCH`) in one transaction, moves the store revision once,
-//! commits once, and then answers every waiter. A write is acknowledged only after the commit
+//! Group commit for case work and the audit log. SQLite has one writer; rather than each
+//! request opening its own transaction and committing alone, every write and audit entry waits
+//! in one queue and a single task runs whatever has gathered (up to `BATCH`) in one
+//! transaction, moves the store revision once, commits once, and then answers every waiter. A write is acknowledged only after the commit
 //! that holds it. A refused write (duplicate, unknown participant) writes nothing and the
 //! others go on; if the batch fails, each of its writes is retried alone, so one bad write
 //! cannot sink the rest.
@@ -15,10 +15,10 @@ use iip_store::{StoreError, WriteResult};
 use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{SqliteStore, backend, case};
+use crate::{SqliteStore, audit, backend, case};
 
 /// The most writes one commit carries.
-const BATCH: usize = 256;
+const BATCH: usize = 512;
 
 /// Where a write's outcome goes once its batch has committed (or failed).
 pub(crate) struct Reply<F> {
@@ -45,6 +45,8 @@ impl<F> Reply<F> {
 }
 
 pub(crate) enum Job {
+    /// An audit entry: appended after the batch's case writes, in the same commit.
+    Audit(audit::Pending),
     Participant(Box<Participant>, Reply<ParticipantFact>),
     Activity(Activity, Reply<ActivityFact>),
     Milestone(MilestoneRecord, Reply<MilestoneFact>),
@@ -65,6 +67,7 @@ impl Job {
             result
         }
         match self {
+            Job::Audit(_) => Ok(false),
             Job::Participant(p, reply) => keep(reply, case::create_participant(keys, conn, p, revision).await),
             Job::Activity(a, reply) => keep(reply, case::record_activity(conn, a, revision).await),
             Job::Milestone(m, reply) => keep(reply, case::record_milestone(conn, m, revision).await),
@@ -74,6 +77,9 @@ impl Job {
 
     fn finish(self, committed: &Result<(), StoreError>) {
         match self {
+            Job::Audit(pending) => {
+                let _ = pending.done.send(committed.clone());
+            }
             Job::Participant(_, reply) => reply.finish(committed),
             Job::Activity(_, reply) => reply.finish(committed),
             Job::Milestone(_, reply) => reply.finish(committed),
@@ -124,6 +130,14 @@ async fn write(writer: &SqlitePool, keys: Option<&Keys>, batch: &mut [Job]) -> R
             Err(()) => return Err(StoreError::Backend("a write of the batch failed".into())),
         }
     }
+    let entries: Vec<&audit::Pending> = batch
+        .iter()
+        .filter_map(|job| match job {
+            Job::Audit(pending) => Some(pending),
+            _ => None,
+        })
+        .collect();
+    audit::append(&mut tx, &entries).await?;
     if revision > base {
         sqlx::query("UPDATE store_revision SET revision = ? WHERE id = 1")
             .bind(revision)
@@ -135,16 +149,24 @@ async fn write(writer: &SqlitePool, keys: Option<&Keys>, batch: &mut [Job]) -> R
 }
 
 impl SqliteStore {
-    /// Queues a write and waits for the commit that holds it.
-    pub(crate) async fn batch<F>(&self, job: impl FnOnce(oneshot::Sender<WriteResult<F>>) -> Job) -> WriteResult<F> {
-        let (done, outcome) = oneshot::channel();
+    /// Puts a job in the write queue (starting its task with the first).
+    pub(crate) fn queue(&self, job: Job) -> Result<(), StoreError> {
         let sender = self.writes.sender.get_or_init(|| {
             let (sender, receiver) = mpsc::unbounded_channel();
             tokio::spawn(run(self.writer.clone(), self.keys.clone(), receiver));
             sender
         });
-        let stopped = || StoreError::Backend("the store's writer has stopped".into());
-        sender.send(job(done)).map_err(|_| stopped())?;
-        outcome.await.map_err(|_| stopped())?
+        sender
+            .send(job)
+            .map_err(|_| StoreError::Backend("the store's writer has stopped".into()))
+    }
+
+    /// Queues a write and waits for the commit that holds it.
+    pub(crate) async fn batch<F>(&self, job: impl FnOnce(oneshot::Sender<WriteResult<F>>) -> Job) -> WriteResult<F> {
+        let (done, outcome) = oneshot::channel();
+        self.queue(job(done))?;
+        outcome
+            .await
+            .map_err(|_| StoreError::Backend("the store's writer has stopped".into()))?
     }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use futures_util::TryStreamExt;
 use iip_domain::facts::{ActivityFact, AssessmentFact, FactSink, MilestoneFact, OrgNode, ParticipantFact};
 use iip_domain::records::{Activity, Assessment, MilestoneRecord, Organization, Participant};
-use iip_domain::{Date, Gender, Level, Program, RaceEthnicity, Sector};
+use iip_domain::{Date, Gender, Program, RaceEthnicity};
 use iip_store::{IdentityStore, ImportSession, Store, StoreError, StoreResult, TableCounts, Written};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, Transaction};
@@ -21,6 +21,7 @@ mod batch;
 mod case;
 mod directory;
 mod identity;
+mod point;
 
 pub use iip_store::sealing::Keys;
 
@@ -48,12 +49,12 @@ pub struct SqliteStore {
     /// (in order, without spinning) rather than in SQLite's busy handler (which sleeps and
     /// retries) keeps write latency flat under load.
     pub(crate) writer: SqlitePool,
-    /// The audit log's group-commit queue (`audit.rs`).
-    pub(crate) audit: Arc<audit::AuditQueue>,
-    /// The group-commit queue of case work (`batch.rs`).
+    /// The group-commit queue of case work and audit entries (`batch.rs`, `audit.rs`).
     pub(crate) writes: Arc<batch::WriteQueue>,
     /// The master key and unwrapped data keys; `None`: identities in the clear.
     pub(crate) keys: Option<Arc<Keys>>,
+    /// Connections for the point reads of every request (`point.rs`).
+    pub(crate) readers: Arc<point::Readers>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -107,7 +108,10 @@ impl SqliteStore {
             .filename(path)
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
+            // FULL: a commit returns only after the write-ahead log reached the disk, so an
+            // acknowledged write survives a power cut, not only a crash of the process. Group
+            // commit (`batch.rs`) pays the flush once per batch.
+            .synchronous(SqliteSynchronous::Full)
             .foreign_keys(true)
             // Deleted and overwritten content is zeroed, not left in free pages.
             .pragma("secure_delete", "on")
@@ -118,10 +122,18 @@ impl SqliteStore {
     /// Opens a database from a `sqlite:` URL or a plain path.
     pub async fn open_url(url: &str) -> StoreResult<Self> {
         if url.starts_with("sqlite:") {
+            // The point readers open the file by its path: a database only in memory would be
+            // a different one for each of them.
+            if url.contains(":memory:") || url.contains("mode=memory") {
+                return Err(StoreError::Backend(
+                    "an in-memory SQLite database is not supported: give a file".into(),
+                ));
+            }
             let options = SqliteConnectOptions::from_str(url)
                 .map_err(backend)?
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Full)
                 .foreign_keys(true);
             Self::connect(options).await
         } else {
@@ -139,10 +151,21 @@ impl SqliteStore {
             .connect_with(options.clone())
             .await
             .map_err(backend)?;
+        // Checked rather than trusted: an option string could have turned it down.
+        let synchronous: i64 = sqlx::query_scalar("PRAGMA synchronous")
+            .fetch_one(&writer)
+            .await
+            .map_err(backend)?;
+        if synchronous < 2 {
+            return Err(StoreError::Backend(format!(
+                "SQLite runs with synchronous={synchronous}; acknowledged writes need FULL (2)"
+            )));
+        }
         MIGRATOR
             .run(&writer)
             .await
             .map_err(|e| StoreError::Backend(e.to_string()))?;
+        let readers = Arc::new(point::Readers::new(options.get_filename().to_path_buf()));
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
@@ -151,9 +174,9 @@ impl SqliteStore {
         Ok(Self {
             pool,
             writer,
-            audit: audit::queue(),
             writes: batch::queue(),
             keys: None,
+            readers,
         })
     }
 
@@ -355,24 +378,7 @@ impl Store for SqliteStore {
     }
 
     async fn organizations(&self) -> StoreResult<Vec<OrgNode>> {
-        let rows = sqlx::query("SELECT org_id, name, sector, level, parent_id FROM organization ORDER BY org_id")
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend)?;
-        rows.iter()
-            .map(|row| {
-                let sector: String = row.get(2);
-                let level: String = row.get(3);
-                Ok(OrgNode {
-                    org_id: row.get(0),
-                    name: row.get(1),
-                    sector: Sector::parse(&sector)
-                        .map_err(|e| StoreError::Corrupt(format!("organization sector {e}")))?,
-                    level: Level::parse(&level).map_err(|e| StoreError::Corrupt(format!("organization level {e}")))?,
-                    parent_id: row.get(4),
-                })
-            })
-            .collect()
+        self.readers.organizations()
     }
 
     async fn scan_facts<S: FactSink>(&self, sink: &mut S) -> StoreResult<()> {
@@ -435,10 +441,7 @@ impl Store for SqliteStore {
     }
 
     async fn revision(&self) -> StoreResult<i64> {
-        sqlx::query_scalar("SELECT revision FROM store_revision WHERE id = 1")
-            .fetch_one(&self.pool)
-            .await
-            .map_err(backend)
+        self.readers.revision()
     }
 
     async fn latest_activity_date(&self) -> StoreResult<Option<Date>> {
@@ -509,6 +512,7 @@ impl Store for SqliteStore {
     }
 
     async fn close(&self) {
+        self.readers.close();
         self.pool.close().await;
         self.writer.close().await;
     }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
-use iip_auth::{Role, hash_password, random_token, token_hash};
+use iip_auth::{Role, hash_password, hash_password_for, random_token, token_hash};
 use iip_store::{NewUser, Store};
 use minijinja::context;
 use serde::Serialize;
@@ -213,6 +213,7 @@ pub async fn disable<S: Store>(
         return Err(WebError::BadRequest("You cannot disable your own account.".into()));
     }
     state.store.set_user_disabled(target.id, true).await.map_err(internal)?;
+    state.forget_tokens();
     tracing::info!(
         user_id = user.principal.user_id,
         disabled_user_id = target.id,
@@ -297,9 +298,12 @@ pub async fn set_password<S: Store>(
             StatusCode::UNPROCESSABLE_ENTITY,
         );
     }
-    let hashed = tokio::task::spawn_blocking(move || hash_password(&password))
-        .await
-        .map_err(internal)?;
+    // Refused too when built from the account's own email or name.
+    let context = [account.email.clone(), account.display_name.clone()];
+    let hashed =
+        tokio::task::spawn_blocking(move || hash_password_for(&password, &[context[0].as_str(), context[1].as_str()]))
+            .await
+            .map_err(internal)?;
     let hashed = match hashed {
         Ok(h) => h,
         Err(e) => {

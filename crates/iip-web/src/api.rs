@@ -105,35 +105,42 @@ pub async fn metrics<S: Store>(
     let tree = crate::auth::org_tree(&state).await?;
     let access = user.access(&tree);
     // Unknown scopes answer 404 from the engine; known ones outside the view 403.
-    let mut report = compute(&state, &params).await?;
+    let report = compute(&state, &params, |scope| access.scope(scope)).await?;
     if params.scope().is_some_and(|s| !access.scope(s)) {
         return Err(WebError::Forbidden("That scope is outside your view.".into()).into());
     }
-    report.rows.retain(|r| access.scope(&r.scope_id));
     Ok(Json(report).into_response())
 }
 
 /// Runs the engine for `params` (through the server's report cache); used by the API and the
-/// metrics page. Suppression is always decided over every scope, then one scope is taken.
-pub async fn compute<S: Store>(state: &AppState<S>, params: &MetricsParams) -> Result<iip_metrics::Report, WebError> {
+/// metrics page. Suppression is always decided over every scope, then the rows of the asked
+/// scope (or of every scope) that `keep` accepts are taken: only those are copied out of the
+/// cached report.
+pub async fn compute<S: Store>(
+    state: &AppState<S>,
+    params: &MetricsParams,
+    keep: impl Fn(&str) -> bool,
+) -> Result<iip_metrics::Report, WebError> {
     let year = params.year(state.default_year)?;
     let set = params.metric_set(&state.metrics, &state.framework)?;
     let by = params.by()?;
     let full = state.report(&set, &iip_metrics::Query { year, by }).await?;
-    Ok(match params.scope() {
-        None => (*full).clone(),
-        Some(scope) => {
-            let rows: Vec<iip_metrics::MetricRow> = full.rows.iter().filter(|r| r.scope_id == scope).cloned().collect();
-            if rows.is_empty() {
-                return Err(WebError::NotFound("That scope is not in this store.".into()));
-            }
-            iip_metrics::Report {
-                year: full.year,
-                framework_version: full.framework_version.clone(),
-                metrics_version: full.metrics_version.clone(),
-                by: full.by.clone(),
-                rows,
-            }
-        }
+    let asked = params.scope();
+    if let Some(scope) = asked
+        && !full.rows.iter().any(|r| r.scope_id == scope)
+    {
+        return Err(WebError::NotFound("That scope is not in this store.".into()));
+    }
+    Ok(iip_metrics::Report {
+        year: full.year,
+        framework_version: full.framework_version.clone(),
+        metrics_version: full.metrics_version.clone(),
+        by: full.by.clone(),
+        rows: full
+            .rows
+            .iter()
+            .filter(|r| asked.is_none_or(|scope| r.scope_id == scope) && keep(&r.scope_id))
+            .cloned()
+            .collect(),
     })
 }

@@ -264,13 +264,16 @@ pub async fn get<S: Store>(
         Ok(None) => return not_found(),
         Err(e) => return web_error(internal(e)),
     };
-    if let Err(e) = state
-        .audit_participant(&user, &org, &participant_id, "read", "api: participant")
-        .await
-    {
+    // The pathway is read while the read is audited; nothing is answered unless the audit
+    // entry was committed.
+    let (audited, pathway) = tokio::join!(
+        state.audit_participant(&user, &org, &participant_id, "read", "api: participant"),
+        state.store.pathway(record.row)
+    );
+    if let Err(e) = audited {
         return web_error(e);
     }
-    let pathway = match state.store.pathway(record.row).await {
+    let pathway = match pathway {
         Ok(p) => p,
         Err(e) => return web_error(internal(e)),
     };

@@ -179,17 +179,30 @@ async fn session_user<S: Store>(state: &AppState<S>, headers: &HeaderMap) -> Res
         if bearer.len() != 64 || !bearer.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Ok(None);
         }
-        let user = state
-            .store
-            .api_token_user(&token_hash(bearer), unix_now())
-            .await
-            .map_err(crate::internal)?;
-        return Ok(user.and_then(principal).map(|principal| CurrentUser {
+        let hash = token_hash(bearer);
+        let known = match state.tokens.get(&hash) {
+            Some(principal) => Some(principal),
+            None => {
+                let user = state
+                    .store
+                    .api_token_user(&hash, unix_now())
+                    .await
+                    .map_err(crate::internal)?;
+                let principal = user.and_then(principal);
+                if let Some(p) = &principal {
+                    state.tokens.remember(hash.clone(), p);
+                }
+                principal
+            }
+        };
+        return Ok(known.map(|principal| CurrentUser {
             principal,
             csrf: String::new(),
         }));
     }
-    let Some(token) = cookie(headers, SESSION_COOKIE).filter(|t| t.len() == 64) else {
+    // Only the configured name: with secure cookies a plain `iip_session` (which a sibling
+    // subdomain or a plain-HTTP page could have planted) is never read.
+    let Some(token) = cookie(headers, state.auth.session_cookie()).filter(|t| t.len() == 64) else {
         return Ok(None);
     };
     let Some(session) = state
@@ -206,39 +219,11 @@ async fn session_user<S: Store>(state: &AppState<S>, headers: &HeaderMap) -> Res
     }))
 }
 
-/// The request's headers as `session_user` reads them: it looks for [`SESSION_COOKIE`], so
-/// with `secure_cookies` the `__Host-` cookie is passed under that name and a plain
-/// `iip_session` (which a sibling subdomain or a plain-HTTP page could have planted) is
-/// dropped. Only the configured name is ever accepted.
-fn session_headers<'a>(config: &AuthConfig, headers: &'a HeaderMap) -> std::borrow::Cow<'a, HeaderMap> {
-    if !config.secure_cookies || !headers.contains_key(header::COOKIE) {
-        return std::borrow::Cow::Borrowed(headers);
-    }
-    let mut headers = headers.clone();
-    let pairs: Vec<String> = headers
-        .get_all(header::COOKIE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(';'))
-        .map(str::trim)
-        .filter(|pair| pair.split_once('=').is_none_or(|(k, _)| k != SESSION_COOKIE))
-        .map(|pair| match pair.split_once('=') {
-            Some((SECURE_SESSION_COOKIE, value)) => format!("{SESSION_COOKIE}={value}"),
-            _ => pair.to_owned(),
-        })
-        .collect();
-    headers.remove(header::COOKIE);
-    if let Ok(value) = HeaderValue::from_str(&pairs.join("; ")) {
-        headers.insert(header::COOKIE, value);
-    }
-    std::borrow::Cow::Owned(headers)
-}
-
 impl<S: Store> FromRequestParts<Arc<AppState<S>>> for CurrentUser {
     type Rejection = Response;
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState<S>>) -> Result<Self, Response> {
-        match session_user(state, &session_headers(&state.auth, &parts.headers)).await {
+        match session_user(state, &parts.headers).await {
             Ok(Some(user)) => Ok(user),
             Ok(None) if parts.uri.path().starts_with("/api/") => Err(Unauthenticated::Api.into_response()),
             Ok(None) => {
@@ -256,15 +241,13 @@ impl<S: Store> axum::extract::OptionalFromRequestParts<Arc<AppState<S>>> for Cur
 
     async fn from_request_parts(parts: &mut Parts, state: &Arc<AppState<S>>) -> Result<Option<Self>, Response> {
         let api = parts.uri.path().starts_with("/api/");
-        session_user(state, &session_headers(&state.auth, &parts.headers))
-            .await
-            .map_err(|e| {
-                if api {
-                    crate::api::ApiError::from(e).into_response()
-                } else {
-                    e.into_response()
-                }
-            })
+        session_user(state, &parts.headers).await.map_err(|e| {
+            if api {
+                crate::api::ApiError::from(e).into_response()
+            } else {
+                e.into_response()
+            }
+        })
     }
 }
 
@@ -313,7 +296,7 @@ pub async fn login_page<S: Store>(
     )
 }
 
-#[derive(Deserialize)]
+/// The sign-in form's fields.
 pub struct LoginForm {
     email: String,
     password: String,
@@ -324,9 +307,27 @@ pub async fn login<S: Store>(
     State(state): State<Arc<AppState<S>>>,
     headers: HeaderMap,
     extensions: axum::http::Extensions,
-    form: Result<Form<LoginForm>, axum::extract::rejection::FormRejection>,
+    form: crate::FormFields,
 ) -> Result<Response, WebError> {
-    let Form(form) = form.map_err(|_| WebError::BadRequest("Give an email and a password.".into()))?;
+    let mut fields = match crate::read_form_allowing(form, &["email", "password", "next"])? {
+        Ok(fields) => fields,
+        Err(stray) => {
+            let page = crate::pages::render(
+                &state,
+                "login.html",
+                context! { next => "/", error => format!("{} {}.", stray.field, stray.message) },
+            )?;
+            return Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response());
+        }
+    };
+    let (Some(email), Some(password)) = (fields.remove("email"), fields.remove("password")) else {
+        return Err(WebError::BadRequest("Give an email and a password.".into()));
+    };
+    let form = LoginForm {
+        email,
+        password,
+        next: fields.remove("next"),
+    };
     let address = client_address(&state.auth, &headers, &extensions);
     let next = local_next(form.next.as_deref());
     let now = Instant::now();
@@ -486,10 +487,9 @@ mod tests {
             secure_cookies: true,
             ..AuthConfig::default()
         };
-        let read = |config: &AuthConfig, headers: &HeaderMap| cookie(&session_headers(config, headers), SESSION_COOKIE);
+        let read = |config: &AuthConfig, headers: &HeaderMap| cookie(headers, config.session_cookie());
         assert_eq!(read(&loopback, &headers).as_deref(), Some("planted"));
         assert_eq!(read(&secure, &headers).as_deref(), Some("real"));
-        assert_eq!(cookie(&session_headers(&secure, &headers), "a").as_deref(), Some("1"));
         headers.insert(header::COOKIE, HeaderValue::from_static("iip_session=planted"));
         assert_eq!(read(&secure, &headers), None);
         assert_eq!(loopback.session_cookie(), "iip_session");

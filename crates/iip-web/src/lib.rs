@@ -17,6 +17,10 @@ mod pages;
 mod referrals;
 mod selfassess;
 mod sharing;
+mod token_cache;
+
+/// How long this server trusts a bearer token it checked without asking the store again.
+pub use token_cache::FRESH as BEARER_TOKEN_FRESH;
 
 use std::sync::Arc;
 
@@ -48,6 +52,8 @@ pub struct AppState<S> {
     funding: Option<iip_funding::Scenario>,
     /// A referral still unanswered after this many days is flagged.
     pub referral_flag_days: u32,
+    /// Bearer tokens the store accepted in the last second.
+    tokens: token_cache::TokenCache,
 }
 
 impl<S: Store> AppState<S> {
@@ -65,7 +71,13 @@ impl<S: Store> AppState<S> {
             translations: iip_i18n::Translations::load().map_err(|e| WebError::Internal(e.to_string()))?,
             funding: None,
             referral_flag_days: 7,
+            tokens: token_cache::TokenCache::default(),
         })
+    }
+
+    /// Stops trusting every remembered bearer token (an account was disabled here).
+    pub fn forget_tokens(&self) {
+        self.tokens.clear();
     }
 
     /// Serves the funding simulator (`/funding`) for this scenario.

@@ -286,6 +286,7 @@ pub async fn dashboard_csv<S: Store>(
             metric: None,
             by: None,
         },
+        |_| true,
     )
     .await?;
     csv_response(&report, &format!("iip-{scope}-{year}.csv"))
@@ -399,6 +400,7 @@ pub async fn metrics<S: Store>(
             scope: None,
             ..params.clone()
         },
+        |_| true,
     )
     .await?;
     let tree = crate::auth::org_tree(&state).await?;
@@ -486,6 +488,7 @@ pub async fn metrics_csv<S: Store>(
             scope: Some(scope.clone()),
             ..params.clone()
         },
+        |_| true,
     )
     .await?;
     if !user.access(&tree).scope(&scope) {

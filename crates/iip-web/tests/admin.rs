@@ -178,3 +178,60 @@ async fn only_administrators_manage_accounts_and_only_within_reach() {
     let all = send(&router, "GET", "/admin/users", Some(&root), None).await;
     assert!(all.body.contains("other@test.iip") && all.body.contains("value=\"system_admin\""));
 }
+
+/// A bearer token's account is remembered for a second (`BEARER_TOKEN_FRESH`); disabling the
+/// account through this server must not wait for that.
+#[tokio::test]
+async fn disabling_an_account_here_stops_its_bearer_token_at_once() {
+    use axum::body::Body;
+    use axum::http::Request;
+    use iip_store::AccountStore;
+    use tower::ServiceExt;
+
+    let (state, store, _dir) = support::state(300).await;
+    add_user(&store, "admin@test.iip", "org_admin", "south-bay-adult-school").await;
+    add_user(&store, "worker@test.iip", "case_worker", "south-bay-adult-school").await;
+    let worker = store
+        .user_by_email("worker@test.iip")
+        .await
+        .expect("store")
+        .expect("user");
+    let token = iip_auth::random_token().expect("random");
+    store
+        .create_api_token(&token.hash, worker.id, "integration", 0)
+        .await
+        .expect("token");
+    let router = router(state);
+    let api = |router: axum::Router| {
+        let bearer = format!("Bearer {}", token.secret);
+        async move {
+            let request = Request::builder()
+                .uri("/api/participants")
+                .header("authorization", bearer)
+                .body(Body::empty())
+                .expect("request");
+            router.oneshot(request).await.expect("response").status()
+        }
+    };
+    assert_eq!(
+        api(router.clone()).await,
+        StatusCode::OK,
+        "the token works (and is remembered)"
+    );
+    let admin = sign_in(&router, "admin@test.iip").await;
+    let csrf_token = csrf(&router, &admin).await;
+    let r = send(
+        &router,
+        "POST",
+        &format!("/admin/users/{}/disable", worker.id),
+        Some(&admin),
+        Some(&format!("csrf={csrf_token}")),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        api(router.clone()).await,
+        StatusCode::UNAUTHORIZED,
+        "refused on the very next request, within the second the token was remembered"
+    );
+}

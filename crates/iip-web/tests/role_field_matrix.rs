@@ -486,14 +486,13 @@ struct FormPost {
     control: u16,
 }
 
-/// VIOLATIONS of the rule, as the product answers today (reported; not hidden): the sign-in
-/// form reads the fields it knows and ignores the rest, so the post is accepted instead of
-/// refused with 422. The test still checks that nothing reached the other organization, that
-/// no account changed organization or role, and that a sign-in gives only the account's own
+/// VIOLATIONS of the rule, as the product answers today (reported; not hidden): none now.
+/// A form listed here would still be checked for reaching nothing of the other organization,
+/// changing no account's organization or role, and a sign-in giving only the account's own
 /// role. When a form starts refusing (422, nothing changed), the test says so: take it out of
-/// here. (form as in `form_posts()`, fields, status observed.) Every other form takes only its
-/// own fields (`csrf_form_allowing` / `read_form_allowing` in src/lib.rs) and is held to 422.
-const KNOWN: &[(&str, &[&str], u16)] = &[("/login", &["role", "org_id", "shoe_size"], 303)];
+/// here. (form as in `form_posts()`, fields, status observed.) Every form takes only its own
+/// fields (`csrf_form_allowing` / `read_form_allowing` in src/lib.rs) and is held to 422.
+const KNOWN: &[(&str, &[&str], u16)] = &[];
 
 /// Refusals with the product's own message (the rest must name the field).
 const REFUSED: &[(&str, &str, &str)] = &[

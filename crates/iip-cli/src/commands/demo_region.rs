@@ -13,34 +13,34 @@ use iip_store::Store;
 
 use ReferralStatus::*;
 
-/// The histories the demo gives its referrals: each a list of (state, reason), one step every
-/// few days. Together they cover every state; the second waits unanswered past the flag.
+/// The histories the demo gives its referrals: each a list of (state, reason: every change
+/// carries one), one step every few days. Together they cover every state; the second waits unanswered past the flag.
 const SHAPES: &[&[(ReferralStatus, Option<&str>)]] = &[
     &[(Requested, None)],
-    &[(Requested, None), (Accepted, None)],
+    &[(Requested, None), (Accepted, Some("We have a place for them"))],
     &[(Requested, None), (Rejected, Some("Program full until next term"))],
-    &[(Requested, None), (Accepted, None), (InProgress, None)],
+    &[(Requested, None), (Accepted, Some("We have a place for them")), (InProgress, Some("First appointment held"))],
     &[
         (Requested, None),
-        (Accepted, None),
+        (Accepted, Some("We have a place for them")),
         (OnHold, Some("Waiting for documents")),
     ],
     &[
         (Requested, None),
-        (Accepted, None),
-        (InProgress, None),
-        (Completed, None),
+        (Accepted, Some("We have a place for them")),
+        (InProgress, Some("First appointment held")),
+        (Completed, Some("Goal reached")),
     ],
     &[
         (Requested, None),
-        (Accepted, None),
-        (InProgress, None),
-        (Completed, None),
+        (Accepted, Some("We have a place for them")),
+        (InProgress, Some("First appointment held")),
+        (Completed, Some("Goal reached")),
     ],
     &[
         (Requested, None),
-        (Accepted, None),
-        (InProgress, None),
+        (Accepted, Some("We have a place for them")),
+        (InProgress, Some("First appointment held")),
         (Failed, Some("Participant moved away")),
     ],
     &[
@@ -180,6 +180,8 @@ pub async fn seed<S: Store>(
                     };
                     // Already recorded that day: the same outcome.
                     let _ = store.record_milestone(&outcome).await?;
+                    // The outcome names the partner that delivered it, as the web flow does.
+                    store.credit_milestone(&outcome, service.org_id.as_str()).await?;
                 }
             }
         }

@@ -5,7 +5,7 @@ use std::io::{BufRead, IsTerminal};
 use std::process::ExitCode;
 
 use anyhow::{Context, bail};
-use iip_auth::{Role, hash_password, random_token};
+use iip_auth::{Role, hash_password_for, random_token};
 use iip_store::{AccountStore, NewUser, Store};
 
 use super::with_store;
@@ -159,7 +159,7 @@ pub async fn add<S: Store>(
             .map(|t| t.secret[..24].to_owned())
             .context("no randomness for a password")?,
     };
-    let hash = hash_password(&password)?;
+    let hash = hash_password_for(&password, &[email, account.name])?;
     let created = store
         .create_user(&NewUser {
             email,

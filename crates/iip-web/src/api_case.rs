@@ -259,24 +259,28 @@ pub async fn get<S: Store>(
     if Id::parse(&participant_id).is_err() {
         return not_found();
     }
-    let record = match state.store.participant_record(&org, &participant_id).await {
-        Ok(Some(r)) => r,
+    // The read is audited as it is attempted, while the record and pathway are read; nothing
+    // is answered unless the entry was committed. (An id the organization does not have is on
+    // the log as an attempt, and answers 404.)
+    let read = async {
+        let Some(record) = state.store.participant_record(&org, &participant_id).await? else {
+            return Ok(None);
+        };
+        let pathway = state.store.pathway(record.row).await?;
+        Ok::<_, iip_store::StoreError>(Some((record, pathway)))
+    };
+    let (audited, read) = tokio::join!(
+        state.audit_participant(&user, &org, &participant_id, "read", "api: participant"),
+        read
+    );
+    let (record, pathway) = match read {
+        Ok(Some(found)) => found,
         Ok(None) => return not_found(),
         Err(e) => return web_error(internal(e)),
     };
-    // The pathway is read while the read is audited; nothing is answered unless the audit
-    // entry was committed.
-    let (audited, pathway) = tokio::join!(
-        state.audit_participant(&user, &org, &participant_id, "read", "api: participant"),
-        state.store.pathway(record.row)
-    );
     if let Err(e) = audited {
         return web_error(e);
     }
-    let pathway = match pathway {
-        Ok(p) => p,
-        Err(e) => return web_error(internal(e)),
-    };
     let p = &record.participant;
     let items = |kind: PathwayKind| {
         pathway
@@ -369,49 +373,66 @@ pub async fn record<S: Store>(
             &reason,
         )
     };
-    let created = || answer(StatusCode::CREATED, json!({ "recorded": kind }));
+    let created = answer(StatusCode::CREATED, json!({ "recorded": kind }));
+    // The change is audited as it is attempted: the entry is queued with the write, so the
+    // same group commit carries both (one disk flush for the pair, not one each), and an
+    // attempt that is refused (a duplicate, an unknown participant) is on the log too.
     match kind.as_str() {
         "activities" => match parse::activity(&fields, today, framework) {
             Err(e) => invalid(&e),
-            Ok(a) => match state.store.record_activity(&a).await {
-                Ok(Ok(r)) => {
-                    state.apply(r, |s, f| s.activity(f)).await;
-                    match audit().await {
-                        Ok(()) => created(),
-                        Err(e) => web_error(e),
-                    }
-                }
-                Ok(Err(r)) => refused(r),
-                Err(e) => web_error(internal(e)),
-            },
+            Ok(a) => {
+                let (written, audited) = tokio::join!(state.store.record_activity(&a), audit());
+                settle(written, audited, refused, created, |r| {
+                    state.apply(r, |s, f| s.activity(f))
+                })
+                .await
+            }
         },
         "milestones" => match parse::milestone(&fields, today, framework) {
             Err(e) => invalid(&e),
-            Ok(m) => match state.store.record_milestone(&m).await {
-                Ok(Ok(r)) => {
-                    state.apply(r, |s, f| s.milestone(f)).await;
-                    match audit().await {
-                        Ok(()) => created(),
-                        Err(e) => web_error(e),
-                    }
-                }
-                Ok(Err(r)) => refused(r),
-                Err(e) => web_error(internal(e)),
-            },
+            Ok(m) => {
+                let (written, audited) = tokio::join!(state.store.record_milestone(&m), audit());
+                settle(written, audited, refused, created, |r| {
+                    state.apply(r, |s, f| s.milestone(f))
+                })
+                .await
+            }
         },
         _ => match parse::assessment(&fields, today) {
             Err(e) => invalid(&e),
-            Ok(a) => match state.store.record_assessment(&a).await {
-                Ok(Ok(r)) => {
-                    crate::case::apply_assessment(&state, r).await;
-                    match audit().await {
-                        Ok(()) => created(),
-                        Err(e) => web_error(e),
-                    }
-                }
-                Ok(Err(r)) => refused(r),
-                Err(e) => web_error(internal(e)),
-            },
+            Ok(a) => {
+                let (written, audited) = tokio::join!(state.store.record_assessment(&a), audit());
+                settle(written, audited, refused, created, |r| {
+                    crate::case::apply_assessment(&state, r)
+                })
+                .await
+            }
         },
+    }
+}
+
+/// The answer to a write and its audit entry, run together. A recorded write reaches the
+/// metrics snapshot even when its audit entry failed (the write is in the store), and the
+/// request then fails: a change that cannot be audited is not acknowledged.
+async fn settle<F, Applied: std::future::Future<Output = ()>>(
+    written: iip_store::WriteResult<F>,
+    audited: Result<(), WebError>,
+    refused: impl FnOnce(Refused) -> Response,
+    created: Response,
+    apply: impl FnOnce(iip_store::Recorded<F>) -> Applied,
+) -> Response {
+    match written {
+        Err(e) => web_error(internal(e)),
+        Ok(Err(r)) => match audited {
+            Ok(()) => refused(r),
+            Err(e) => web_error(e),
+        },
+        Ok(Ok(recorded)) => {
+            apply(recorded).await;
+            match audited {
+                Ok(()) => created,
+                Err(e) => web_error(e),
+            }
+        }
     }
 }

@@ -19,7 +19,11 @@ const SHAPES: &[&[(ReferralStatus, Option<&str>)]] = &[
     &[(Requested, None)],
     &[(Requested, None), (Accepted, Some("We have a place for them"))],
     &[(Requested, None), (Rejected, Some("Program full until next term"))],
-    &[(Requested, None), (Accepted, Some("We have a place for them")), (InProgress, Some("First appointment held"))],
+    &[
+        (Requested, None),
+        (Accepted, Some("We have a place for them")),
+        (InProgress, Some("First appointment held")),
+    ],
     &[
         (Requested, None),
         (Accepted, Some("We have a place for them")),

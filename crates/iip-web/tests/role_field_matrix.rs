@@ -900,7 +900,7 @@ async fn app() -> App {
     let community = iip_generate::community_csv(300, 3);
     let figures = iip_directory::community::read("community.csv", community.as_bytes()).expect("figures");
     store.put_community_figures(&figures).await.expect("store");
-    let state = state.with_funding(funding_scenario(&store).await);
+    let state = state.with_funding(support::funding_scenario(&store).await);
 
     let mut secrets = Vec::new();
     let mut ids = Vec::new();
@@ -956,34 +956,6 @@ async fn app() -> App {
         a_row,
         a_worker_id: ids[0],
         invitee_id,
-    }
-}
-
-/// The funding simulator's scenario over the generated region, as `tests/funding.rs` builds it.
-async fn funding_scenario(store: &SqliteStore) -> iip_funding::Scenario {
-    use iip_funding::plausible::{Sized, need_and_members};
-    let orgs = store.organizations().await.expect("orgs");
-    let units: Vec<Sized> = orgs
-        .iter()
-        .filter(|o| o.level == iip_domain::Level::Region)
-        .map(|o| Sized {
-            id: o.org_id.clone(),
-            served: None,
-            members: orgs
-                .iter()
-                .filter(|m| m.parent_id.as_deref() == Some(o.org_id.as_str()))
-                .map(|m| (m.org_id.clone(), None))
-                .collect(),
-        })
-        .collect();
-    let (need, members) = need_and_members(&units, 11);
-    let (bn, b) = iip_funding::BASELINE_FORMULA;
-    let (fname, f) = iip_funding::INTEGRATION_FORMULA;
-    iip_funding::Scenario {
-        formula: iip_funding::Formula::parse(f, fname).expect("formula"),
-        baseline: Some(iip_funding::Formula::parse(b, bn).expect("baseline")),
-        need: iip_funding::NeedTable::parse(&need, "need.csv").expect("need"),
-        members: Some(iip_funding::MemberTable::parse(&members, "members.csv").expect("members")),
     }
 }
 

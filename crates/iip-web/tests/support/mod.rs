@@ -153,3 +153,33 @@ pub async fn state_with_directory(people: u64) -> (AppState<SqliteStore>, Sqlite
     assert!(stored.is_ok(), "the generated services name known organizations");
     (state, store, dir)
 }
+
+/// The funding simulator over every consortium of the store (as tests/funding.rs builds it).
+pub async fn funding_scenario(store: &SqliteStore) -> iip_funding::Scenario {
+    use iip_funding::plausible::{Sized, need_and_members};
+    use iip_funding::{Formula, MemberTable, NeedTable};
+    use iip_store::Store;
+    let orgs = store.organizations().await.expect("orgs");
+    let units: Vec<Sized> = orgs
+        .iter()
+        .filter(|o| o.level == iip_domain::Level::Region)
+        .map(|o| Sized {
+            id: o.org_id.clone(),
+            served: None,
+            members: orgs
+                .iter()
+                .filter(|m| m.parent_id.as_deref() == Some(o.org_id.as_str()))
+                .map(|m| (m.org_id.clone(), None))
+                .collect(),
+        })
+        .collect();
+    let (need, members) = need_and_members(&units, 11);
+    let (bn, b) = iip_funding::BASELINE_FORMULA;
+    let (fname, f) = iip_funding::INTEGRATION_FORMULA;
+    iip_funding::Scenario {
+        formula: Formula::parse(f, fname).expect("formula"),
+        baseline: Some(Formula::parse(b, bn).expect("baseline")),
+        need: NeedTable::parse(&need, "need.csv").expect("need"),
+        members: Some(MemberTable::parse(&members, "members.csv").expect("members")),
+    }
+}

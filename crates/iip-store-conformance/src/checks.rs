@@ -4,7 +4,7 @@ use iip_domain::audit::AuditEvent;
 use iip_domain::records::{Activity, Assessment, Hours, Identity, MilestoneRecord, Participant};
 use iip_domain::{Date, Id, Program};
 use iip_store::{
-    AccountStore, AuditStore, CaseStore, ConsentScope, IdentityStore, NewConsent, NewUser, PathwayKind, Refused,
+    AccountStore, AuditStore, CaseStore, Claim, ConsentScope, IdentityStore, NewConsent, NewUser, PathwayKind, Refused,
     SessionLimits, Store,
 };
 use iip_vault::MasterKey;
@@ -830,4 +830,152 @@ pub async fn refusals_among_concurrent_writes_leave_the_others_whole<B: Backend>
         3,
         "no activity for an unknown participant"
     );
+}
+
+/// Idempotency keys: a write sent again with its key is recorded once; the key used for
+/// another request is refused; keys are per organization, kept only with a recorded write,
+/// forgotten after a day; concurrent sends of one key record one write.
+pub async fn idempotency_keys_record_a_write_once<B: Backend>(backend: &B) {
+    let (store, _dir) = imported(backend, Some(MasterKey::generate().expect("key"))).await;
+    let now = 1_800_000_000;
+    let claim = |org: &str, key: &str, request: &str| Claim::new(org, key, request, now);
+    let activities = |store: B::S| async move {
+        let row = store
+            .participant_record("school", "p2")
+            .await
+            .expect("record")
+            .expect("found")
+            .row;
+        store.pathway(row).await.expect("pathway").activities.len()
+    };
+    let before = activities(store.clone()).await;
+    let first = activity("school", "p2", day(2025, 3, 3), 150);
+    let k1 = claim("school", "k1", "first");
+    assert!(
+        store
+            .record_activity_once(&first, Some(&k1))
+            .await
+            .expect("write")
+            .is_ok()
+    );
+    let replay = store.record_activity_once(&first, Some(&k1)).await.expect("write");
+    assert_eq!(replay.err(), Some(Refused::Replayed));
+    let other = activity("school", "p2", day(2025, 3, 4), 150);
+    let reused = store
+        .record_activity_once(&other, Some(&claim("school", "k1", "second")))
+        .await
+        .expect("write");
+    assert_eq!(reused.err(), Some(Refused::KeyReused));
+    assert_eq!(activities(store.clone()).await, before + 1, "recorded once");
+
+    // Another organization's k1 is its own.
+    let library = activity("library", "L7", day(2025, 3, 3), 150);
+    assert!(
+        store
+            .record_activity_once(&library, Some(&claim("library", "k1", "first")))
+            .await
+            .expect("write")
+            .is_ok()
+    );
+    // A refused write does not keep its key: the corrected write goes through with it.
+    let unknown = activity("school", "nobody", day(2025, 3, 3), 150);
+    let refused = store
+        .record_activity_once(&unknown, Some(&claim("school", "k2", "typo")))
+        .await
+        .expect("write");
+    assert_eq!(refused.err(), Some(Refused::Unknown));
+    assert!(
+        store
+            .record_activity_once(&other, Some(&claim("school", "k2", "typo")))
+            .await
+            .expect("write")
+            .is_ok()
+    );
+    // Milestones, assessments and intake take keys too.
+    let milestone = MilestoneRecord {
+        org_id: id("school"),
+        participant_id: id("p2"),
+        date: day(2025, 3, 5),
+        milestone: "civic.volunteered".into(),
+        element: "civic".into(),
+    };
+    let k3 = claim("school", "k3", "milestone");
+    assert!(
+        store
+            .record_milestone_once(&milestone, Some(&k3))
+            .await
+            .expect("write")
+            .is_ok()
+    );
+    let again = store.record_milestone_once(&milestone, Some(&k3)).await.expect("write");
+    assert_eq!(again.err(), Some(Refused::Replayed), "a replay, not a duplicate");
+    let score = Assessment {
+        org_id: id("school"),
+        participant_id: id("p2"),
+        date: day(2025, 3, 5),
+        instrument: id("casas_reading"),
+        score: 221.0,
+    };
+    let k4 = claim("school", "k4", "score");
+    assert!(
+        store
+            .record_assessment_once(&score, Some(&k4))
+            .await
+            .expect("write")
+            .is_ok()
+    );
+    let again = store.record_assessment_once(&score, Some(&k4)).await.expect("write");
+    assert_eq!(again.err(), Some(Refused::Replayed));
+    let newcomer = participant("school", "p9", "Ana", "Lima");
+    let k5 = claim("school", "k5", "intake");
+    assert!(
+        store
+            .create_participant_once(&newcomer, Some(&k5))
+            .await
+            .expect("write")
+            .is_ok()
+    );
+    let again = store
+        .create_participant_once(&newcomer, Some(&k5))
+        .await
+        .expect("write");
+    assert_eq!(again.err(), Some(Refused::Replayed));
+    let without = store.create_participant(&newcomer).await.expect("write");
+    assert_eq!(
+        without.err(),
+        Some(Refused::Duplicate),
+        "without the key it is a duplicate"
+    );
+
+    // Eight sends of one key at once: one write.
+    let before = activities(store.clone()).await;
+    let third = activity("school", "p2", day(2025, 3, 6), 175);
+    let tasks: Vec<_> = (0..8)
+        .map(|_| {
+            let (store, third, k6) = (store.clone(), third.clone(), claim("school", "k6", "third"));
+            tokio::spawn(async move { store.record_activity_once(&third, Some(&k6)).await.expect("write") })
+        })
+        .collect();
+    let mut outcomes = Vec::new();
+    for task in tasks {
+        outcomes.push(task.await.expect("task").err());
+    }
+    assert_eq!(outcomes.iter().filter(|o| o.is_none()).count(), 1, "{outcomes:?}");
+    assert_eq!(
+        outcomes.iter().filter(|o| **o == Some(Refused::Replayed)).count(),
+        7,
+        "{outcomes:?}"
+    );
+    assert_eq!(activities(store.clone()).await, before + 1);
+
+    // A day later the key is forgotten: the same request is a new write.
+    let later = Claim::new("school", "k1", "first", now + iip_store::IDEMPOTENCY_KEY_SECONDS + 1);
+    assert!(
+        store
+            .record_activity_once(&first, Some(&later))
+            .await
+            .expect("write")
+            .is_ok()
+    );
+    assert_eq!(activities(store.clone()).await, before + 2);
 }

@@ -195,7 +195,8 @@ macro_rules! conformance_tests {
             sealed_identities_leave_nothing_readable,
             concurrent_case_writes_all_land,
             forgetting_removes_identities_and_keeps_counts,
-            refusals_among_concurrent_writes_leave_the_others_whole
+            refusals_among_concurrent_writes_leave_the_others_whole,
+            idempotency_keys_record_a_write_once
         );
         $crate::conformance_tests!(@directory $fresh;
             services_are_put_replaced_and_refused_for_unknown_organizations,

@@ -6,13 +6,13 @@ use iip_domain::Date;
 use iip_domain::facts::{ActivityFact, AssessmentFact, MilestoneFact, ParticipantFact};
 use iip_domain::records::{Activity, Assessment, MilestoneRecord, Participant};
 use iip_store::{
-    ActivityEntry, AssessmentEntry, CaseStore, Consent, ConsentScope, LinkedParticipant, MilestoneEntry, NewConsent,
-    ParticipantRecord, ParticipantSummary, Pathway, PathwayItem, PathwayKind, Recorded, Refused, SharedRecord,
-    StoreError, StoreResult, WriteResult,
+    ActivityEntry, AssessmentEntry, CaseStore, Claim, Consent, ConsentScope, LinkedParticipant, MilestoneEntry,
+    NewConsent, ParticipantRecord, ParticipantSummary, Pathway, PathwayItem, PathwayKind, Recorded, Refused,
+    SharedRecord, StoreError, StoreResult, WriteResult,
 };
 use sqlx::{Postgres, Row, Transaction};
 
-use crate::{PgStore, backend, date, identity, participant_fact};
+use crate::{PgStore, backend, claims, date, identity, participant_fact};
 
 async fn bump(tx: &mut Transaction<'static, Postgres>) -> StoreResult<i64> {
     sqlx::query_scalar("UPDATE store_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision")
@@ -123,8 +123,12 @@ impl CaseStore for PgStore {
         }))
     }
 
-    async fn create_participant(&self, p: &Participant) -> WriteResult<ParticipantFact> {
+    async fn create_participant_once(&self, p: &Participant, claim: Option<&Claim>) -> WriteResult<ParticipantFact> {
         let mut tx = self.write().await?;
+        if let Some(refusal) = claims::take(&mut tx, claim, self.keys.as_deref()).await? {
+            tx.rollback().await.map_err(backend)?;
+            return Ok(Err(refusal));
+        }
         let org_known: Option<i32> = sqlx::query_scalar("SELECT 1 FROM organization WHERE org_id = $1")
             .bind(p.org_id.as_str())
             .fetch_optional(&mut *tx)
@@ -176,8 +180,12 @@ impl CaseStore for PgStore {
         }))
     }
 
-    async fn record_activity(&self, a: &Activity) -> WriteResult<ActivityFact> {
+    async fn record_activity_once(&self, a: &Activity, claim: Option<&Claim>) -> WriteResult<ActivityFact> {
         let mut tx = self.write().await?;
+        if let Some(refusal) = claims::take(&mut tx, claim, self.keys.as_deref()).await? {
+            tx.rollback().await.map_err(backend)?;
+            return Ok(Err(refusal));
+        }
         let Some(row) = participant_row(&mut tx, a.org_id.as_str(), a.participant_id.as_str()).await? else {
             tx.rollback().await.map_err(backend)?;
             return Ok(Err(Refused::Unknown));
@@ -210,8 +218,12 @@ impl CaseStore for PgStore {
         }))
     }
 
-    async fn record_milestone(&self, m: &MilestoneRecord) -> WriteResult<MilestoneFact> {
+    async fn record_milestone_once(&self, m: &MilestoneRecord, claim: Option<&Claim>) -> WriteResult<MilestoneFact> {
         let mut tx = self.write().await?;
+        if let Some(refusal) = claims::take(&mut tx, claim, self.keys.as_deref()).await? {
+            tx.rollback().await.map_err(backend)?;
+            return Ok(Err(refusal));
+        }
         let Some(row) = participant_row(&mut tx, m.org_id.as_str(), m.participant_id.as_str()).await? else {
             tx.rollback().await.map_err(backend)?;
             return Ok(Err(Refused::Unknown));
@@ -244,8 +256,12 @@ impl CaseStore for PgStore {
         }))
     }
 
-    async fn record_assessment(&self, s: &Assessment) -> WriteResult<AssessmentFact> {
+    async fn record_assessment_once(&self, s: &Assessment, claim: Option<&Claim>) -> WriteResult<AssessmentFact> {
         let mut tx = self.write().await?;
+        if let Some(refusal) = claims::take(&mut tx, claim, self.keys.as_deref()).await? {
+            tx.rollback().await.map_err(backend)?;
+            return Ok(Err(refusal));
+        }
         let Some(row) = participant_row(&mut tx, s.org_id.as_str(), s.participant_id.as_str()).await? else {
             tx.rollback().await.map_err(backend)?;
             return Ok(Err(Refused::Unknown));

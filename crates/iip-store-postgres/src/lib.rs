@@ -19,6 +19,7 @@ use sqlx::{Postgres, Row, Transaction};
 mod accounts;
 mod audit;
 mod case;
+mod claims;
 mod directory;
 mod identity;
 

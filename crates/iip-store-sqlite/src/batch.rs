@@ -11,11 +11,11 @@ use std::sync::{Arc, OnceLock};
 use iip_domain::facts::{ActivityFact, AssessmentFact, MilestoneFact, ParticipantFact};
 use iip_domain::records::{Activity, Assessment, MilestoneRecord, Participant};
 use iip_store::sealing::Keys;
-use iip_store::{StoreError, WriteResult};
+use iip_store::{Claim, Refused, StoreError, WriteResult};
 use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{SqliteStore, audit, backend, case};
+use crate::{SqliteStore, audit, backend, case, claims};
 
 /// The most writes one commit carries.
 const BATCH: usize = 512;
@@ -47,16 +47,36 @@ impl<F> Reply<F> {
 pub(crate) enum Job {
     /// An audit entry: appended after the batch's case writes, in the same commit.
     Audit(audit::Pending),
-    Participant(Box<Participant>, Reply<ParticipantFact>),
-    Activity(Activity, Reply<ActivityFact>),
-    Milestone(MilestoneRecord, Reply<MilestoneFact>),
-    Assessment(Assessment, Reply<AssessmentFact>),
+    Participant(Box<Participant>, Option<Claim>, Reply<ParticipantFact>),
+    Activity(Activity, Option<Claim>, Reply<ActivityFact>),
+    Milestone(MilestoneRecord, Option<Claim>, Reply<MilestoneFact>),
+    Assessment(Assessment, Option<Claim>, Reply<AssessmentFact>),
 }
 
 impl Job {
     /// Runs the write as revision `revision`: `Ok(true)` when it was recorded, `Ok(false)`
     /// when refused (nothing written), `Err` when the transaction can no longer be trusted.
+    /// A write with an idempotency key already held is refused before it runs; a recorded
+    /// write's key is kept in the same transaction.
     async fn run(&mut self, keys: Option<&Keys>, conn: &mut SqliteConnection, revision: i64) -> Result<bool, ()> {
+        if let Some(claim) = self.claim() {
+            match claims::held(conn, claim, keys).await {
+                Err(_) => return Err(()),
+                Ok(Some(refusal)) => {
+                    self.refuse(refusal);
+                    return Ok(false);
+                }
+                Ok(None) => {}
+            }
+        }
+        let recorded = self.write(keys, conn, revision).await?;
+        if let (true, Some(claim)) = (recorded, self.claim()) {
+            claims::keep(conn, claim, keys).await.map_err(|_| ())?;
+        }
+        Ok(recorded)
+    }
+
+    async fn write(&mut self, keys: Option<&Keys>, conn: &mut SqliteConnection, revision: i64) -> Result<bool, ()> {
         fn keep<F>(reply: &mut Reply<F>, outcome: WriteResult<F>) -> Result<bool, ()> {
             let result = match &outcome {
                 Ok(Ok(_)) => Ok(true),
@@ -68,10 +88,30 @@ impl Job {
         }
         match self {
             Job::Audit(_) => Ok(false),
-            Job::Participant(p, reply) => keep(reply, case::create_participant(keys, conn, p, revision).await),
-            Job::Activity(a, reply) => keep(reply, case::record_activity(conn, a, revision).await),
-            Job::Milestone(m, reply) => keep(reply, case::record_milestone(conn, m, revision).await),
-            Job::Assessment(s, reply) => keep(reply, case::record_assessment(conn, s, revision).await),
+            Job::Participant(p, _, reply) => keep(reply, case::create_participant(keys, conn, p, revision).await),
+            Job::Activity(a, _, reply) => keep(reply, case::record_activity(conn, a, revision).await),
+            Job::Milestone(m, _, reply) => keep(reply, case::record_milestone(conn, m, revision).await),
+            Job::Assessment(s, _, reply) => keep(reply, case::record_assessment(conn, s, revision).await),
+        }
+    }
+
+    fn claim(&self) -> Option<&Claim> {
+        match self {
+            Job::Audit(_) => None,
+            Job::Participant(_, claim, _)
+            | Job::Activity(_, claim, _)
+            | Job::Milestone(_, claim, _)
+            | Job::Assessment(_, claim, _) => claim.as_ref(),
+        }
+    }
+
+    fn refuse(&mut self, refusal: Refused) {
+        match self {
+            Job::Audit(_) => {}
+            Job::Participant(_, _, reply) => reply.outcome = Some(Ok(Err(refusal))),
+            Job::Activity(_, _, reply) => reply.outcome = Some(Ok(Err(refusal))),
+            Job::Milestone(_, _, reply) => reply.outcome = Some(Ok(Err(refusal))),
+            Job::Assessment(_, _, reply) => reply.outcome = Some(Ok(Err(refusal))),
         }
     }
 
@@ -80,10 +120,10 @@ impl Job {
             Job::Audit(pending) => {
                 let _ = pending.done.send(committed.clone());
             }
-            Job::Participant(_, reply) => reply.finish(committed),
-            Job::Activity(_, reply) => reply.finish(committed),
-            Job::Milestone(_, reply) => reply.finish(committed),
-            Job::Assessment(_, reply) => reply.finish(committed),
+            Job::Participant(_, _, reply) => reply.finish(committed),
+            Job::Activity(_, _, reply) => reply.finish(committed),
+            Job::Milestone(_, _, reply) => reply.finish(committed),
+            Job::Assessment(_, _, reply) => reply.finish(committed),
         }
     }
 }

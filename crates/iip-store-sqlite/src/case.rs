@@ -7,8 +7,8 @@ use iip_domain::facts::{ActivityFact, AssessmentFact, MilestoneFact, Participant
 use iip_domain::records::{Activity, Assessment, MilestoneRecord, Participant};
 use iip_store::sealing::Keys;
 use iip_store::{
-    CaseStore, Consent, ConsentScope, LinkedParticipant, NewConsent, ParticipantRecord, ParticipantSummary, Pathway,
-    PathwayKind, Recorded, Refused, SharedRecord, StoreError, StoreResult, WriteResult,
+    CaseStore, Claim, Consent, ConsentScope, LinkedParticipant, NewConsent, ParticipantRecord, ParticipantSummary,
+    Pathway, PathwayKind, Recorded, Refused, SharedRecord, StoreError, StoreResult, WriteResult,
 };
 use sqlx::{Row, SqliteConnection};
 
@@ -101,21 +101,24 @@ impl CaseStore for SqliteStore {
         }))
     }
 
-    async fn create_participant(&self, p: &Participant) -> WriteResult<ParticipantFact> {
-        self.batch(|done| Job::Participant(Box::new(p.clone()), Reply::new(done)))
+    async fn create_participant_once(&self, p: &Participant, claim: Option<&Claim>) -> WriteResult<ParticipantFact> {
+        self.batch(|done| Job::Participant(Box::new(p.clone()), claim.cloned(), Reply::new(done)))
             .await
     }
 
-    async fn record_activity(&self, a: &Activity) -> WriteResult<ActivityFact> {
-        self.batch(|done| Job::Activity(a.clone(), Reply::new(done))).await
+    async fn record_activity_once(&self, a: &Activity, claim: Option<&Claim>) -> WriteResult<ActivityFact> {
+        self.batch(|done| Job::Activity(a.clone(), claim.cloned(), Reply::new(done)))
+            .await
     }
 
-    async fn record_milestone(&self, m: &MilestoneRecord) -> WriteResult<MilestoneFact> {
-        self.batch(|done| Job::Milestone(m.clone(), Reply::new(done))).await
+    async fn record_milestone_once(&self, m: &MilestoneRecord, claim: Option<&Claim>) -> WriteResult<MilestoneFact> {
+        self.batch(|done| Job::Milestone(m.clone(), claim.cloned(), Reply::new(done)))
+            .await
     }
 
-    async fn record_assessment(&self, s: &Assessment) -> WriteResult<AssessmentFact> {
-        self.batch(|done| Job::Assessment(s.clone(), Reply::new(done))).await
+    async fn record_assessment_once(&self, s: &Assessment, claim: Option<&Claim>) -> WriteResult<AssessmentFact> {
+        self.batch(|done| Job::Assessment(s.clone(), claim.cloned(), Reply::new(done)))
+            .await
     }
 
     async fn pathway(&self, participant_row: i64) -> StoreResult<Pathway> {

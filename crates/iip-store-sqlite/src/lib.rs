@@ -19,6 +19,7 @@ mod accounts;
 mod audit;
 mod batch;
 mod case;
+mod claims;
 mod directory;
 mod identity;
 mod point;

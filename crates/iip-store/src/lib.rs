@@ -438,6 +438,65 @@ pub enum Refused {
     Duplicate,
     /// The organization or participant it names does not exist.
     Unknown,
+    /// The request's idempotency key was used before for this same request, which was
+    /// recorded then: nothing is written again, and the first answer stands.
+    Replayed,
+    /// The request's idempotency key was used before for a different request.
+    KeyReused,
+}
+
+/// How long a store remembers an idempotency key: a client retrying after a lost answer does
+/// so within seconds or minutes; a day covers a client that was offline overnight.
+pub const IDEMPOTENCY_KEY_SECONDS: i64 = 24 * 60 * 60;
+
+/// An `Idempotency-Key` a client sent with a case write: the store keeps it, in the same
+/// commit as the write, so a retry of a write whose answer was lost is recognised and not
+/// recorded twice. Kept as keyed digests of the key and of the request, per organization.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Claim {
+    pub org_id: String,
+    key: String,
+    request: String,
+    /// Unix seconds; the key is forgotten [`IDEMPOTENCY_KEY_SECONDS`] later.
+    pub at: i64,
+}
+
+impl Claim {
+    /// `request` is a canonical text of what the write asks for (the same request gives the
+    /// same text), so that the key reused for another request is told apart.
+    pub fn new(org_id: &str, key: &str, request: &str, at: i64) -> Self {
+        Self {
+            org_id: org_id.to_owned(),
+            key: key.to_owned(),
+            request: request.to_owned(),
+            at,
+        }
+    }
+
+    /// The digests a store keeps: `(key, request)`, keyed by the master key when there is one.
+    pub fn digests(&self, keys: Option<&sealing::Keys>) -> (Vec<u8>, Vec<u8>) {
+        let key = format!("{}\u{0}{}", self.org_id, self.key);
+        match keys {
+            Some(keys) => (
+                keys.master().keyed_digest("idempotency-key", key.as_bytes()),
+                keys.master()
+                    .keyed_digest("idempotency-request", self.request.as_bytes()),
+            ),
+            None => (
+                iip_vault::plain_digest("idempotency-key", key.as_bytes()),
+                iip_vault::plain_digest("idempotency-request", self.request.as_bytes()),
+            ),
+        }
+    }
+
+    /// What a key already held answers for this request.
+    pub fn refusal(&self, stored_request: &[u8], keys: Option<&sealing::Keys>) -> Refused {
+        if self.digests(keys).1 == stored_request {
+            Refused::Replayed
+        } else {
+            Refused::KeyReused
+        }
+    }
 }
 
 pub type WriteResult<F> = StoreResult<Result<Recorded<F>, Refused>>;
@@ -463,15 +522,50 @@ pub trait CaseStore {
     fn create_participant(
         &self,
         participant: &Participant,
-    ) -> impl Future<Output = WriteResult<ParticipantFact>> + Send;
+    ) -> impl Future<Output = WriteResult<ParticipantFact>> + Send {
+        self.create_participant_once(participant, None)
+    }
 
     /// Adds one session of an activity (a second identical one counts again).
-    fn record_activity(&self, activity: &Activity) -> impl Future<Output = WriteResult<ActivityFact>> + Send;
+    fn record_activity(&self, activity: &Activity) -> impl Future<Output = WriteResult<ActivityFact>> + Send {
+        self.record_activity_once(activity, None)
+    }
 
-    fn record_milestone(&self, milestone: &MilestoneRecord) -> impl Future<Output = WriteResult<MilestoneFact>> + Send;
+    fn record_milestone(&self, milestone: &MilestoneRecord) -> impl Future<Output = WriteResult<MilestoneFact>> + Send {
+        self.record_milestone_once(milestone, None)
+    }
 
     /// Records a score; a score for the same instrument and date replaces it.
-    fn record_assessment(&self, assessment: &Assessment) -> impl Future<Output = WriteResult<AssessmentFact>> + Send;
+    fn record_assessment(&self, assessment: &Assessment) -> impl Future<Output = WriteResult<AssessmentFact>> + Send {
+        self.record_assessment_once(assessment, None)
+    }
+
+    /// The writes above, done at most once per [`Claim`]: a key seen before answers
+    /// [`Refused::Replayed`] (or [`Refused::KeyReused`]) and writes nothing; a new key is kept
+    /// in the same commit as the write (and not at all when the write is refused).
+    fn create_participant_once(
+        &self,
+        participant: &Participant,
+        claim: Option<&Claim>,
+    ) -> impl Future<Output = WriteResult<ParticipantFact>> + Send;
+
+    fn record_activity_once(
+        &self,
+        activity: &Activity,
+        claim: Option<&Claim>,
+    ) -> impl Future<Output = WriteResult<ActivityFact>> + Send;
+
+    fn record_milestone_once(
+        &self,
+        milestone: &MilestoneRecord,
+        claim: Option<&Claim>,
+    ) -> impl Future<Output = WriteResult<MilestoneFact>> + Send;
+
+    fn record_assessment_once(
+        &self,
+        assessment: &Assessment,
+        claim: Option<&Claim>,
+    ) -> impl Future<Output = WriteResult<AssessmentFact>> + Send;
 
     fn pathway(&self, participant_row: i64) -> impl Future<Output = StoreResult<Pathway>> + Send;
 

@@ -175,6 +175,33 @@ impl DataKey {
     }
 }
 
+impl MasterKey {
+    /// A keyed digest of `value` exactly as given (no normalization), for `purpose`: lets a
+    /// store recognise a repeated request without keeping anything a thief could test guesses
+    /// against.
+    pub fn keyed_digest(&self, purpose: &str, value: &[u8]) -> Vec<u8> {
+        let mut derive = <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0).unwrap_or_else(|_| unreachable_key());
+        derive.update(b"iip/keyed-digest/v1/");
+        derive.update(purpose.as_bytes());
+        let purpose_key = derive.finalize().into_bytes();
+        let mut mac = <Hmac<Sha256> as KeyInit>::new_from_slice(&purpose_key).unwrap_or_else(|_| unreachable_key());
+        mac.update(value);
+        mac.finalize().into_bytes().to_vec()
+    }
+}
+
+/// The unkeyed form of [`MasterKey::keyed_digest`], for a store that holds no key (and so
+/// keeps identities in the clear anyway).
+pub fn plain_digest(purpose: &str, value: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    let mut hash = Sha256::new();
+    hash.update(b"iip/keyed-digest/v1/");
+    hash.update(purpose.as_bytes());
+    hash.update([0u8]);
+    hash.update(value);
+    hash.finalize().to_vec()
+}
+
 /// HMAC takes keys of any length; this is never reached.
 fn unreachable_key() -> Hmac<Sha256> {
     <Hmac<Sha256> as KeyInit>::new_from_slice(&[0u8; 32]).unwrap_or_else(|_| unreachable_key())

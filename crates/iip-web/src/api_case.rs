@@ -9,12 +9,12 @@ use std::sync::Arc;
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use iip_domain::facts::FactSink;
 use iip_domain::{Date, Id};
 use iip_exchange::{parse, spec};
-use iip_store::{PathwayKind, Refused, Store};
+use iip_store::{Claim, PathwayKind, Refused, Store};
 use serde_json::{Map, Value, json};
 
 use crate::auth::CurrentUser;
@@ -185,10 +185,52 @@ async fn search_for<S: Store>(state: &AppState<S>, user: &CurrentUser, q: &str) 
     }
 }
 
+/// The `Idempotency-Key` request header (IETF draft-ietf-httpapi-idempotency-key-header):
+/// a write sent again with the same key, after its answer was lost, is recognised and not
+/// recorded twice. The key is scoped to the organization and kept for a day, as keyed
+/// digests of the key and of `request` (the parsed fields, so the same record sent with
+/// another spelling of a number is the same request).
+fn claim(headers: &HeaderMap, org: &str, path: &str, fields: &HashMap<String, String>) -> Result<Option<Claim>, Fail> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let bad = || {
+        Fail(
+            StatusCode::BAD_REQUEST,
+            json!({ "error": "Idempotency-Key must be 1 to 255 visible ASCII characters (a UUID, say), optionally in double quotes" }),
+        )
+    };
+    let text = value.to_str().map_err(|_| bad())?.trim();
+    let key = text.strip_prefix('"').and_then(|t| t.strip_suffix('"')).unwrap_or(text);
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(bad());
+    }
+    let sorted: std::collections::BTreeMap<&String, &String> = fields.iter().collect();
+    let request = format!("POST {path}\n{}", serde_json::to_string(&sorted).unwrap_or_default());
+    Ok(Some(Claim::new(org, key, &request, crate::auth::unix_now())))
+}
+
+/// The answer to a write sent again with its idempotency key: the first answer, marked.
+fn replayed(first: Response) -> Response {
+    let mut response = first;
+    response
+        .headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    response
+}
+
+fn key_reused() -> Response {
+    error(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "that Idempotency-Key was used for a different request; use a new key for a new record",
+    )
+}
+
 /// `POST /api/participants`: intake, by the exchange format's rules.
 pub async fn create<S: Store>(
     State(state): State<Arc<AppState<S>>>,
     user: CurrentUser,
+    headers: HeaderMap,
     body: Result<Json<Map<String, Value>>, JsonRejection>,
 ) -> Response {
     let org = match case_worker(&user) {
@@ -199,6 +241,10 @@ pub async fn create<S: Store>(
         Ok(f) => f,
         Err(r) => return r.into_response(),
     };
+    let claim = match claim(&headers, &org, "/api/participants", &fields) {
+        Ok(c) => c,
+        Err(r) => return r.into_response(),
+    };
     fields.insert("org_id".into(), org);
     let participant = match parse::participant(&fields, Date::today()) {
         Ok(p) => p,
@@ -206,7 +252,15 @@ pub async fn create<S: Store>(
     };
     // Readers keep the snapshot until this write's fact is applied.
     let _writing = state.writing();
-    match state.store.create_participant(&participant).await {
+    let created = || {
+        answer(
+            StatusCode::CREATED,
+            json!({ "participant_id": participant.participant_id.as_str() }),
+        )
+    };
+    match state.store.create_participant_once(&participant, claim.as_ref()).await {
+        Ok(Err(Refused::Replayed)) => replayed(created()),
+        Ok(Err(Refused::KeyReused)) => key_reused(),
         Ok(Ok(recorded)) => {
             state.apply(recorded, |s, f| s.participant(f)).await;
             let subject = format!(
@@ -226,10 +280,7 @@ pub async fn create<S: Store>(
             {
                 return web_error(e);
             }
-            answer(
-                StatusCode::CREATED,
-                json!({ "participant_id": participant.participant_id.as_str() }),
-            )
+            created()
         }
         Ok(Err(Refused::Duplicate)) => error(
             StatusCode::CONFLICT,
@@ -321,6 +372,7 @@ pub async fn record<S: Store>(
     State(state): State<Arc<AppState<S>>>,
     user: CurrentUser,
     Path((participant_id, kind)): Path<(String, String)>,
+    headers: HeaderMap,
     body: Result<Json<Map<String, Value>>, JsonRejection>,
 ) -> Response {
     let org = match case_worker(&user) {
@@ -353,12 +405,24 @@ pub async fn record<S: Store>(
         Ok(f) => f,
         Err(r) => return r.into_response(),
     };
+    let claim = match claim(
+        &headers,
+        &org,
+        &format!("/api/participants/{participant_id}/{kind}"),
+        &fields,
+    ) {
+        Ok(c) => c,
+        Err(r) => return r.into_response(),
+    };
     fields.insert("org_id".into(), org);
     fields.insert("participant_id".into(), participant_id);
     let (today, framework) = (Date::today(), &state.framework);
+    let created = || answer(StatusCode::CREATED, json!({ "recorded": kind }));
     let refused = |r: Refused| match r {
         Refused::Duplicate => error(StatusCode::CONFLICT, "that record exists already"),
         Refused::Unknown => not_found(),
+        Refused::Replayed => replayed(created()),
+        Refused::KeyReused => key_reused(),
     };
     // Readers keep the snapshot until this write's fact is applied.
     let _writing = state.writing();
@@ -373,7 +437,6 @@ pub async fn record<S: Store>(
             &reason,
         )
     };
-    let created = answer(StatusCode::CREATED, json!({ "recorded": kind }));
     // The change is audited as it is attempted: the entry is queued with the write, so the
     // same group commit carries both (one disk flush for the pair, not one each), and an
     // attempt that is refused (a duplicate, an unknown participant) is on the log too.
@@ -381,8 +444,8 @@ pub async fn record<S: Store>(
         "activities" => match parse::activity(&fields, today, framework) {
             Err(e) => invalid(&e),
             Ok(a) => {
-                let (written, audited) = tokio::join!(state.store.record_activity(&a), audit());
-                settle(written, audited, refused, created, |r| {
+                let (written, audited) = tokio::join!(state.store.record_activity_once(&a, claim.as_ref()), audit());
+                settle(written, audited, refused, created(), |r| {
                     state.apply(r, |s, f| s.activity(f))
                 })
                 .await
@@ -391,8 +454,8 @@ pub async fn record<S: Store>(
         "milestones" => match parse::milestone(&fields, today, framework) {
             Err(e) => invalid(&e),
             Ok(m) => {
-                let (written, audited) = tokio::join!(state.store.record_milestone(&m), audit());
-                settle(written, audited, refused, created, |r| {
+                let (written, audited) = tokio::join!(state.store.record_milestone_once(&m, claim.as_ref()), audit());
+                settle(written, audited, refused, created(), |r| {
                     state.apply(r, |s, f| s.milestone(f))
                 })
                 .await
@@ -401,8 +464,8 @@ pub async fn record<S: Store>(
         _ => match parse::assessment(&fields, today) {
             Err(e) => invalid(&e),
             Ok(a) => {
-                let (written, audited) = tokio::join!(state.store.record_assessment(&a), audit());
-                settle(written, audited, refused, created, |r| {
+                let (written, audited) = tokio::join!(state.store.record_assessment_once(&a, claim.as_ref()), audit());
+                settle(written, audited, refused, created(), |r| {
                     crate::case::apply_assessment(&state, r)
                 })
                 .await

@@ -258,7 +258,8 @@ pub async fn create<S: Store>(
     let _writing = state.writing();
     let recorded = match state.store.create_participant(&participant).await.map_err(internal)? {
         Ok(recorded) => recorded,
-        Err(Refused::Duplicate) => {
+        // A replay needs an idempotency key, which pages do not send.
+        Err(Refused::Duplicate | Refused::Replayed | Refused::KeyReused) => {
             let errors = HashMap::from([(
                 "participant_id".to_owned(),
                 "is already used in your organization".to_owned(),

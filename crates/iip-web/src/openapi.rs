@@ -68,6 +68,7 @@ fn json_response(description: &str, schema: Value) -> Value {
 /// The whole document.
 pub fn spec_document() -> Value {
     let participant_id = json!({ "name": "participant_id", "in": "path", "required": true, "schema": { "type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$" } });
+    let idempotency_key = json!({ "name": "Idempotency-Key", "in": "header", "required": false, "schema": { "type": "string", "pattern": "^\"?[!-~]{1,255}\"?$" }, "description": "A key of your choosing (a UUID) for this write: sent again with the same key, after an answer was lost, the write is not recorded twice and the first answer comes back with `Idempotent-Replayed: true`. Kept for a day, per organization. The same key with a different request: 422." });
     let query = |name: &str, description: &str| json!({ "name": name, "in": "query", "required": false, "schema": { "type": "string" }, "description": description });
     let dimension = iip_metrics::Dimension::ALL
         .iter()
@@ -77,7 +78,7 @@ pub fn spec_document() -> Value {
     let year = json!({ "name": "year", "in": "query", "required": false, "schema": { "type": "string", "pattern": "^([0-9]{4}-[0-9]{2})?$" }, "description": "Program year, e.g. 2024-25; empty: the latest" });
     let by = json!({ "name": "by", "in": "query", "required": false, "schema": { "type": "string", "pattern": format!("^(({dimension})(,({dimension}))?)?$") }, "description": "Up to two comma-separated breakdowns; empty: none" });
     let invalid = json_response(
-        "The record breaks a rule; every field is named",
+        "The record breaks a rule; every field is named (or the Idempotency-Key was used for another request)",
         json!({ "$ref": "#/components/schemas/FieldErrors" }),
     );
     let gap_report = json!({ "type": "object", "required": ["threshold", "cells", "gaps", "heat_map"], "properties": {
@@ -119,6 +120,7 @@ pub fn spec_document() -> Value {
                 },
                 "post": {
                     "summary": "Intake: a new participant of your organization",
+                    "parameters": [ idempotency_key.clone() ],
                     "requestBody": json_body(record_schema(&spec::PARTICIPANTS, &["org_id"])),
                     "responses": with_errors(json!({
                         "201": json_response("Created", json!({ "type": "object", "properties": { "participant_id": { "type": "string" } }, "required": ["participant_id"] })),
@@ -139,19 +141,19 @@ pub fn spec_document() -> Value {
             } },
             "/api/participants/{participant_id}/activities": { "post": {
                 "summary": "Record an activity session",
-                "parameters": [ participant_id.clone() ],
+                "parameters": [ participant_id.clone(), idempotency_key.clone() ],
                 "requestBody": json_body(record_schema(&spec::ACTIVITIES, &["org_id", "participant_id"])),
                 "responses": with_errors(json!({ "201": json_response("Recorded", json!({ "$ref": "#/components/schemas/Recorded" })), "422": invalid.clone() })),
             } },
             "/api/participants/{participant_id}/milestones": { "post": {
                 "summary": "Record a milestone (ids from the framework)",
-                "parameters": [ participant_id.clone() ],
+                "parameters": [ participant_id.clone(), idempotency_key.clone() ],
                 "requestBody": json_body(record_schema(&spec::MILESTONES, &["org_id", "participant_id"])),
                 "responses": with_errors(json!({ "201": json_response("Recorded", json!({ "$ref": "#/components/schemas/Recorded" })), "409": json_response("Already recorded on that date", json!({ "$ref": "#/components/schemas/Error" })), "422": invalid.clone() })),
             } },
             "/api/participants/{participant_id}/assessments": { "post": {
                 "summary": "Record an assessment score (the same instrument and date replaces it)",
-                "parameters": [ participant_id ],
+                "parameters": [ participant_id, idempotency_key ],
                 "requestBody": json_body(record_schema(&spec::ASSESSMENTS, &["org_id", "participant_id"])),
                 "responses": with_errors(json!({ "201": json_response("Recorded", json!({ "$ref": "#/components/schemas/Recorded" })), "422": invalid })),
             } },

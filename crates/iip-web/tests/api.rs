@@ -323,3 +323,86 @@ async fn the_openapi_document_matches_its_snapshot_and_the_router() {
         }
     }
 }
+
+impl Api {
+    /// A POST with an `Idempotency-Key`: the status, whether it was a replay, the body.
+    async fn post_once(&self, uri: &str, token: &str, key: &str, body: Value) -> (StatusCode, bool, Value) {
+        let request = Request::builder()
+            .method("POST")
+            .uri(uri)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .header("idempotency-key", key)
+            .body(Body::from(body.to_string()))
+            .expect("request");
+        let response = self.router.clone().oneshot(request).await.expect("response");
+        let status = response.status();
+        let replayed = response.headers().get("idempotent-replayed").is_some();
+        let bytes = axum::body::to_bytes(response.into_body(), 1 << 24).await.expect("body");
+        (status, replayed, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+    }
+}
+
+#[tokio::test]
+async fn a_write_sent_again_with_its_idempotency_key_is_recorded_once() {
+    let api = api().await;
+    let token = api.token("worker@test.iip").await;
+    let intake = json!({ "participant_id": "once-1" });
+    let (status, replayed, _) = api
+        .post_once("/api/participants", &token, "intake-1", intake.clone())
+        .await;
+    assert_eq!((status, replayed), (StatusCode::CREATED, false));
+    let (status, replayed, body) = api.post_once("/api/participants", &token, "intake-1", intake).await;
+    assert_eq!((status, replayed), (StatusCode::CREATED, true), "{body}");
+    assert_eq!(body["participant_id"], "once-1", "the first answer again");
+
+    let uri = "/api/participants/once-1/activities";
+    let session = json!({ "date": "2025-02-03", "program": "esl", "hours": "2" });
+    for attempt in 0..3 {
+        let (status, replayed, body) = api.post_once(uri, &token, "\"a-1\"", session.clone()).await;
+        assert_eq!((status, replayed), (StatusCode::CREATED, attempt > 0), "{body}");
+    }
+    // The same session spelled another way is the same request.
+    let same = json!({ "date": "2025-02-03", "program": "esl", "hours": 2 });
+    let (status, replayed, _) = api.post_once(uri, &token, "a-1", same).await;
+    assert_eq!((status, replayed), (StatusCode::CREATED, true));
+    let other = json!({ "date": "2025-02-04", "program": "esl", "hours": "2" });
+    let (status, _, body) = api.post_once(uri, &token, "a-1", other.clone()).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    assert!(
+        body["error"].as_str().unwrap_or("").contains("Idempotency-Key"),
+        "{body}"
+    );
+    // Without a key, a second identical session counts again (as the pages do).
+    let (status, _) = api.post(uri, &token, session).await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (_, record) = api.call("GET", "/api/participants/once-1", Some(&token), None).await;
+    assert_eq!(record["activities"].as_array().map(Vec::len), Some(2), "{record}");
+
+    for bad in ["", "\"\"", &"k".repeat(256), "two words", "caf\u{e9}"] {
+        let request = Request::builder()
+            .method("POST")
+            .uri(uri)
+            .header("authorization", format!("Bearer {token}"))
+            .header("content-type", "application/json")
+            .header(
+                "idempotency-key",
+                axum::http::HeaderValue::from_bytes(bad.as_bytes()).expect("header"),
+            )
+            .body(Body::from(other.to_string()))
+            .expect("request");
+        let response = api.router.clone().oneshot(request).await.expect("response");
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST, "{bad:?}");
+    }
+    // Keys are per organization: another organization's a-1 is its own.
+    let other_org = api.token("other@test.iip").await;
+    let (status, replayed, _) = api
+        .post_once(
+            "/api/participants",
+            &other_org,
+            "intake-1",
+            json!({ "participant_id": "once-1" }),
+        )
+        .await;
+    assert_eq!((status, replayed), (StatusCode::CREATED, false));
+}

@@ -89,7 +89,7 @@ impl AccountStore for PgStore {
                 .await
                 .map_err(backend)?;
         }
-        tx.commit().await.map_err(backend)
+        crate::commit(tx).await
     }
 
     async fn create_session(&self, token_hash: &[u8], user_id: i64, csrf: &str, now: i64) -> StoreResult<()> {
@@ -226,7 +226,7 @@ impl AccountStore for PgStore {
             .execute(&mut *tx)
             .await
             .map_err(backend)?;
-        tx.commit().await.map_err(backend)
+        crate::commit(tx).await
     }
 
     async fn create_invite(&self, token_hash: &[u8], user_id: i64, now: i64, expires_at: i64) -> StoreResult<()> {

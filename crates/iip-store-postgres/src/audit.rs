@@ -43,7 +43,7 @@ impl AuditStore for PgStore {
         .execute(&mut *tx)
         .await
         .map_err(backend)?;
-        tx.commit().await.map_err(backend)
+        crate::commit(tx).await
     }
 
     async fn audit_events(&self, after_id: i64, limit: u32) -> StoreResult<Vec<StoredAuditEvent>> {

@@ -173,7 +173,7 @@ impl CaseStore for PgStore {
         .map_err(backend)?;
         let fact = participant_fact(&fact)?;
         let revision = bump(&mut tx).await?;
-        tx.commit().await.map_err(backend)?;
+        crate::commit(tx).await?;
         Ok(Ok(Recorded {
             revision,
             fact: Some(fact),
@@ -206,7 +206,7 @@ impl CaseStore for PgStore {
         .await
         .map_err(backend)?;
         let revision = bump(&mut tx).await?;
-        tx.commit().await.map_err(backend)?;
+        crate::commit(tx).await?;
         Ok(Ok(Recorded {
             revision,
             fact: Some(ActivityFact {
@@ -245,7 +245,7 @@ impl CaseStore for PgStore {
             return Ok(Err(Refused::Duplicate));
         }
         let revision = bump(&mut tx).await?;
-        tx.commit().await.map_err(backend)?;
+        crate::commit(tx).await?;
         Ok(Ok(Recorded {
             revision,
             fact: Some(MilestoneFact {
@@ -290,7 +290,7 @@ impl CaseStore for PgStore {
         .await
         .map_err(backend)?;
         let revision = bump(&mut tx).await?;
-        tx.commit().await.map_err(backend)?;
+        crate::commit(tx).await?;
         Ok(Ok(Recorded {
             revision,
             // A replaced score is not a new fact: readers rebuild.

@@ -310,7 +310,7 @@ impl DirectoryStore for PgStore {
             .await
             .map_err(backend)?;
         }
-        tx.commit().await.map_err(backend)?;
+        crate::commit(tx).await?;
         Ok(Ok(services.len() as u64))
     }
 
@@ -345,7 +345,7 @@ impl DirectoryStore for PgStore {
         for p in partnerships {
             upsert_partnership(&mut tx, p, None).await?;
         }
-        tx.commit().await.map_err(backend)?;
+        crate::commit(tx).await?;
         Ok(Ok(partnerships.len() as u64))
     }
 
@@ -390,7 +390,7 @@ impl DirectoryStore for PgStore {
                 .await
                 .map_err(backend)?;
         }
-        tx.commit().await.map_err(backend)?;
+        crate::commit(tx).await?;
         Ok(figures.len() as u64)
     }
 
@@ -512,7 +512,7 @@ impl DirectoryStore for PgStore {
             reason: None,
         };
         insert_event(keys, &mut tx, id, r.from_org_id.as_str(), &requested).await?;
-        tx.commit().await.map_err(backend)?;
+        crate::commit(tx).await?;
         Ok(Ok(id))
     }
 
@@ -541,7 +541,7 @@ impl DirectoryStore for PgStore {
             return Ok(false);
         };
         insert_event(self.keys.as_deref(), &mut tx, id, &sender, event).await?;
-        tx.commit().await.map_err(backend)?;
+        crate::commit(tx).await?;
         Ok(true)
     }
 
@@ -563,7 +563,7 @@ impl DirectoryStore for PgStore {
         .await
         .map_err(backend)?
         .rows_affected();
-        tx.commit().await.map_err(backend)?;
+        crate::commit(tx).await?;
         Ok(credited > 0)
     }
 
@@ -585,7 +585,7 @@ impl DirectoryStore for PgStore {
             .await
             .map_err(backend)?;
         let found = assemble(keys, &mut tx, &referrals, &events).await?;
-        tx.commit().await.map_err(backend)?;
+        crate::commit(tx).await?;
         Ok(found.into_iter().next())
     }
 
@@ -638,7 +638,7 @@ impl DirectoryStore for PgStore {
         };
         let (referrals, events) = (referrals.map_err(backend)?, events.map_err(backend)?);
         let found = assemble(keys, &mut tx, &referrals, &events).await?;
-        tx.commit().await.map_err(backend)?;
+        crate::commit(tx).await?;
         Ok(found)
     }
 }

@@ -32,8 +32,22 @@ pub(crate) fn backend(e: sqlx::Error) -> StoreError {
         sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_) => {
             StoreError::Unavailable(e.to_string())
         }
+        // The server going down or coming up: class 08 (connection exception) and class 57
+        // (operator intervention: admin_shutdown, crash_shutdown, cannot_connect_now, …).
+        sqlx::Error::Database(db) if db.code().is_some_and(|c| c.starts_with("08") || c.starts_with("57")) => {
+            StoreError::Unavailable(e.to_string())
+        }
         _ => StoreError::Backend(e.to_string()),
     }
+}
+
+/// Commits, telling a commit whose answer never came (the connection dropped on the way:
+/// the server may have committed) from one that failed before it was sent.
+pub(crate) async fn commit(tx: sqlx::Transaction<'static, sqlx::Postgres>) -> StoreResult<()> {
+    tx.commit().await.map_err(|e| match backend(e) {
+        StoreError::Unavailable(detail) => StoreError::InDoubt(detail),
+        other => other,
+    })
 }
 
 /// Whether a database URL names PostgreSQL (anything else is a SQLite file).
@@ -67,7 +81,10 @@ impl PgStore {
         let options: PgConnectOptions = url.parse().map_err(backend)?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
-            .acquire_timeout(Duration::from_secs(5))
+            // With the server down, a request waits this long for a connection, then answers
+            // 503: fast enough for a client to retry elsewhere or later, long enough not to
+            // refuse work while 16 connections are merely busy.
+            .acquire_timeout(Duration::from_secs(2))
             .connect_with(options)
             .await
             .map_err(backend)?;
@@ -188,7 +205,7 @@ impl IdentityStore for PgStore {
                 .map_err(backend)?;
             progress(done as u64 + 1, total);
         }
-        tx.commit().await.map_err(backend)?;
+        crate::commit(tx).await?;
         Ok(total)
     }
 
@@ -206,7 +223,7 @@ impl IdentityStore for PgStore {
         .map_err(backend)?;
         // Their referrals (notes, reasons) go too.
         directory::forget_participant(&mut tx, org_id, participant_id).await?;
-        tx.commit().await.map_err(backend)?;
+        crate::commit(tx).await?;
         self.vacuum_identities().await?;
         Ok(done.rows_affected() > 0)
     }
@@ -227,7 +244,7 @@ impl IdentityStore for PgStore {
             .map_err(backend)?;
         // Its services, agreements and referrals sent or received go too.
         directory::forget_organization(&mut tx, org_id).await?;
-        tx.commit().await.map_err(backend)?;
+        crate::commit(tx).await?;
         if let Some(keys) = self.keys.as_deref() {
             keys.forget(org_id);
         }
@@ -256,7 +273,7 @@ impl IdentityStore for PgStore {
         }
         // Referral notes and reasons written in the clear are sealed with them.
         directory::seal_clear_texts(keys, &mut tx).await?;
-        tx.commit().await.map_err(backend)?;
+        crate::commit(tx).await?;
         self.vacuum_identities().await?;
         Ok(rows.len() as u64)
     }
@@ -770,7 +787,7 @@ impl ImportSession for PgImport {
             .execute(&mut *self.tx)
             .await
             .map_err(backend)?;
-        self.tx.commit().await.map_err(backend)
+        crate::commit(self.tx).await
     }
 
     async fn rollback(self) -> StoreResult<()> {

@@ -22,6 +22,11 @@ pub enum StoreError {
     /// outage, answered with 503 and nothing written.
     #[error("storage unavailable: {0}")]
     Unavailable(String),
+    /// The connection to the database server was lost while a commit was on its way: the
+    /// write may or may not be recorded (503 too, but saying so; an `Idempotency-Key` makes
+    /// sending it again safe).
+    #[error("storage connection lost during a commit: {0}")]
+    InDoubt(String),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
 }

@@ -78,6 +78,15 @@ impl IntoResponse for ApiError {
                     "the store is unavailable; nothing was written: retry".to_owned(),
                 )
             }
+            WebError::InDoubt(detail) => {
+                tracing::warn!(error = %detail, "store lost during a commit");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "the store was lost while the write was being committed: it may or may not be recorded; \
+                     send it again with the same Idempotency-Key (without one, read the record first)"
+                        .to_owned(),
+                )
+            }
         };
         let mut response = (status, Json(serde_json::json!({ "error": message }))).into_response();
         if status == StatusCode::SERVICE_UNAVAILABLE {

@@ -278,7 +278,7 @@ pub async fn create<S: Store>(
                 )
                 .await
             {
-                return web_error(e);
+                return web_error(e.after_write());
             }
             created()
         }
@@ -494,7 +494,7 @@ async fn settle<F, Applied: std::future::Future<Output = ()>>(
             apply(recorded).await;
             match audited {
                 Ok(()) => created,
-                Err(e) => web_error(e),
+                Err(e) => web_error(e.after_write()),
             }
         }
     }

@@ -277,7 +277,8 @@ pub async fn create<S: Store>(
             "create",
             "intake form",
         )
-        .await?;
+        .await
+        .map_err(WebError::after_write)?;
     tracing::info!(user_id = user.principal.user_id, "participant created");
     Ok(Redirect::to(&format!("/participants/{}", participant.participant_id.as_str())).into_response())
 }
@@ -673,7 +674,8 @@ pub async fn record<S: Store>(
         Ok(()) => {
             state
                 .audit_participant(&user, &org, &participant_id, "change", &format!("pathway form: {kind}"))
-                .await?;
+                .await
+                .map_err(WebError::after_write)?;
             tracing::info!(user_id = user.principal.user_id, record = %kind, "recorded");
             Ok(Redirect::to(&format!("/participants/{participant_id}#{kind}")).into_response())
         }

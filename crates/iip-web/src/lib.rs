@@ -112,10 +112,7 @@ impl<S: Store> AppState<S> {
 
     /// The current snapshot (rebuilt when another process changed the store).
     pub async fn snapshot(&self) -> Result<live::View<'_>, WebError> {
-        self.live
-            .view(&self.store, &self.framework)
-            .await
-            .map_err(|e| WebError::Internal(e.to_string()))
+        self.live.view(&self.store, &self.framework).await.map_err(internal)
     }
 
     /// Appends to the audit log; a request whose access cannot be recorded fails (fail closed).
@@ -138,7 +135,7 @@ impl<S: Store> AppState<S> {
         self.store
             .append_audit(&event, iip_auth::audit::chain_hash)
             .await
-            .map_err(|e| WebError::Internal(e.to_string()))
+            .map_err(internal)
     }
 
     /// Audits what a signed-in user did to a participant record of `owner_org`.
@@ -354,8 +351,10 @@ fn simple_error_page(title: &str, message: &str) -> String {
 /// A server-side failure; its detail is logged, never shown.
 pub(crate) fn internal<E: std::fmt::Display + 'static>(e: E) -> WebError {
     // A store that cannot be reached is an outage to wait out (503), not a fault of ours.
-    if let Some(iip_store::StoreError::Unavailable(detail)) = (&e as &dyn std::any::Any).downcast_ref() {
-        return WebError::Unavailable(detail.clone());
+    match (&e as &dyn std::any::Any).downcast_ref() {
+        Some(iip_store::StoreError::Unavailable(detail)) => return WebError::Unavailable(detail.clone()),
+        Some(iip_store::StoreError::InDoubt(detail)) => return WebError::InDoubt(detail.clone()),
+        _ => {}
     }
     WebError::Internal(e.to_string())
 }
@@ -489,6 +488,20 @@ pub enum WebError {
     /// The store cannot be reached for now; nothing was written.
     #[error("unavailable")]
     Unavailable(String),
+    /// The store was lost while a write was being committed: it may or may not be recorded.
+    #[error("unavailable, outcome unknown")]
+    InDoubt(String),
+}
+
+impl WebError {
+    /// This error, for a request whose write is already recorded (an audit entry after it
+    /// failed): an outage must then not say that nothing was written.
+    pub(crate) fn after_write(self) -> Self {
+        match self {
+            WebError::Unavailable(detail) => WebError::InDoubt(detail),
+            other => other,
+        }
+    }
 }
 
 impl IntoResponse for WebError {
@@ -511,6 +524,16 @@ impl IntoResponse for WebError {
                     StatusCode::SERVICE_UNAVAILABLE,
                     "Temporarily unavailable",
                     "The database cannot be reached just now; nothing was saved. Try again in a moment.".to_owned(),
+                )
+            }
+            WebError::InDoubt(detail) => {
+                tracing::warn!(error = %detail, "store lost during a commit");
+                (
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "Temporarily unavailable",
+                    "The database was lost just as this was being saved: it may or may not have been. \
+                     In a moment, look at the record before entering it again."
+                        .to_owned(),
                 )
             }
         };

@@ -144,10 +144,7 @@ impl Live {
         set: &MetricSet,
         query: &Query,
     ) -> Result<Arc<Report>, crate::WebError> {
-        let view = self
-            .view(store, framework)
-            .await
-            .map_err(|e| crate::WebError::Internal(e.to_string()))?;
+        let view = self.view(store, framework).await.map_err(crate::internal)?;
         let key: ReportKey = (
             view.revision(),
             query.year,

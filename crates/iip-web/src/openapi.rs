@@ -44,7 +44,7 @@ fn error_responses() -> Value {
         "404": { "description": "Not found (or not in your organization)", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
         "413": { "description": "The body is larger than the server accepts" },
         "415": { "description": "The body is not JSON (Content-Type: application/json)", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
-        "503": { "description": "The store is unavailable for now; nothing was written (Retry-After)", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
+        "503": { "description": "The store is unavailable for now (Retry-After): nothing was written, or, when the message says so, the connection was lost during the commit and the write may be recorded (send it again with its Idempotency-Key)", "content": { "application/json": { "schema": { "$ref": "#/components/schemas/Error" } } } },
     })
 }
 

@@ -897,3 +897,45 @@ fn the_footprint_simulation_feeds_the_snapshot_and_reports_memory_per_person() {
     assert!(stdout.contains("bytes per person"), "{stdout}");
     assert!(!stdout.contains("over 0 rows"), "the core suite ran: {stdout}");
 }
+
+#[test]
+fn tokens_are_made_for_a_bounded_number_of_days() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = imported_store(dir.path(), "50", "4");
+    let db = db.to_str().expect("utf-8");
+    let orgs = std::fs::read_to_string(dir.path().join("package/organizations.csv")).expect("organizations");
+    let org = orgs
+        .lines()
+        .nth(1)
+        .and_then(|l| l.split(',').next())
+        .expect("an organization");
+    // The helper's token: 90 days by default.
+    support::case_worker_token(db, None, "days@example.org", org);
+    let token = |days: &str| {
+        iip(&[
+            "token",
+            "create",
+            "--db",
+            db,
+            "--email",
+            "days@example.org",
+            "--name",
+            "n",
+            "--days",
+            days,
+        ])
+    };
+    let made = token("30");
+    assert!(made.status.success(), "{}", text(&made.stderr));
+    let until = iip_domain::Date::from_day_number((iip_web::auth::unix_now() / 86_400) as i32 + 30).expect("date");
+    assert!(
+        text(&made.stdout).contains(&format!("valid for 30 days, until {until} (UTC)")),
+        "{}",
+        text(&made.stdout)
+    );
+    for bad in ["0", "367", "100000", "ever"] {
+        let refused = token(bad);
+        assert!(!refused.status.success(), "--days {bad} was accepted");
+        assert!(text(&refused.stderr).contains("--days"), "{}", text(&refused.stderr));
+    }
+}

@@ -244,7 +244,7 @@ pub async fn accounts_sessions_tokens_and_invites<B: Backend>(backend: &B) {
     store.delete_user_sessions(bo).await.expect("sign out everywhere");
     assert!(store.session(b"s5", 1, limits).await.expect("session").is_none());
 
-    store.create_api_token(b"t1", bo, "sis", 0).await.expect("token");
+    store.create_api_token(b"t1", bo, "sis", 0, 1_000).await.expect("token");
     assert_eq!(
         store.api_token_user(b"t1", 5).await.expect("token").map(|u| u.id),
         Some(bo)
@@ -253,7 +253,10 @@ pub async fn accounts_sessions_tokens_and_invites<B: Backend>(backend: &B) {
     assert_eq!(store.revoke_api_tokens(bo, "sis").await.expect("revoke"), 0);
     assert!(store.api_token_user(b"t1", 6).await.expect("token").is_none());
 
-    store.create_api_token(b"t2", bo, "other", 0).await.expect("token");
+    store
+        .create_api_token(b"t2", bo, "other", 0, 1_000)
+        .await
+        .expect("token");
     store.create_session(b"s6", bo, "c", 0).await.expect("session");
     store.set_user_disabled(bo, true).await.expect("disable");
     assert!(store.user_by_id(bo).await.expect("by id").expect("found").disabled);
@@ -264,6 +267,11 @@ pub async fn accounts_sessions_tokens_and_invites<B: Backend>(backend: &B) {
     );
     store.set_user_disabled(bo, false).await.expect("enable");
     assert!(store.api_token_user(b"t2", 1).await.expect("token").is_some());
+    assert!(store.api_token_user(b"t2", 999).await.expect("token").is_some());
+    assert!(
+        store.api_token_user(b"t2", 1_000).await.expect("token").is_none(),
+        "a token ends at its expiry"
+    );
 
     store.create_invite(b"i1", bo, 0, 100).await.expect("invite");
     assert_eq!(

@@ -158,15 +158,25 @@ impl AccountStore for PgStore {
         Ok(())
     }
 
-    async fn create_api_token(&self, token_hash: &[u8], user_id: i64, name: &str, now: i64) -> StoreResult<()> {
-        sqlx::query("INSERT INTO api_token (token_hash, user_id, name, created_at) VALUES ($1, $2, $3, $4)")
-            .bind(token_hash)
-            .bind(user_id)
-            .bind(name)
-            .bind(now)
-            .execute(&self.pool)
-            .await
-            .map_err(backend)?;
+    async fn create_api_token(
+        &self,
+        token_hash: &[u8],
+        user_id: i64,
+        name: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> StoreResult<()> {
+        sqlx::query(
+            "INSERT INTO api_token (token_hash, user_id, name, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(token_hash)
+        .bind(user_id)
+        .bind(name)
+        .bind(now)
+        .bind(expires_at)
+        .execute(&self.pool)
+        .await
+        .map_err(backend)?;
         Ok(())
     }
 
@@ -175,9 +185,10 @@ impl AccountStore for PgStore {
             "SELECT ",
             user_columns!(),
             ", t.last_used_at FROM api_token t JOIN app_user u ON u.id = t.user_id \
-             WHERE t.token_hash = $1 AND NOT t.revoked AND NOT u.disabled"
+             WHERE t.token_hash = $1 AND NOT t.revoked AND NOT u.disabled AND t.expires_at > $2"
         ))
         .bind(token_hash)
+        .bind(now)
         .fetch_optional(&self.pool)
         .await
         .map_err(backend)?;

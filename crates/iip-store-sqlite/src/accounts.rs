@@ -158,12 +158,20 @@ impl AccountStore for SqliteStore {
         Ok(())
     }
 
-    async fn create_api_token(&self, token_hash: &[u8], user_id: i64, name: &str, now: i64) -> StoreResult<()> {
-        sqlx::query("INSERT INTO api_token (token_hash, user_id, name, created_at) VALUES (?, ?, ?, ?)")
+    async fn create_api_token(
+        &self,
+        token_hash: &[u8],
+        user_id: i64,
+        name: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> StoreResult<()> {
+        sqlx::query("INSERT INTO api_token (token_hash, user_id, name, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
             .bind(token_hash)
             .bind(user_id)
             .bind(name)
             .bind(now)
+            .bind(expires_at)
             .execute(&self.writer)
             .await
             .map_err(backend)?;
@@ -175,9 +183,10 @@ impl AccountStore for SqliteStore {
             "SELECT ",
             user_columns!(),
             ", t.last_used_at FROM api_token t JOIN app_user u ON u.id = t.user_id \
-             WHERE t.token_hash = ? AND t.revoked = 0 AND u.disabled = 0"
+             WHERE t.token_hash = ? AND t.revoked = 0 AND u.disabled = 0 AND t.expires_at > ?"
         ))
         .bind(token_hash)
+        .bind(now)
         .fetch_optional(&self.pool)
         .await
         .map_err(backend)?;

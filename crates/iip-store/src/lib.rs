@@ -204,13 +204,15 @@ pub trait AccountStore {
     /// Ends every session of a user (sign out everywhere, password change, disabling).
     fn delete_user_sessions(&self, user_id: i64) -> impl Future<Output = StoreResult<()>> + Send;
 
-    /// Stores an API token for an account under a name (for listing and revoking).
+    /// Stores an API token for an account under a name (for listing and revoking), valid
+    /// until `expires_at` (Unix seconds).
     fn create_api_token(
         &self,
         token_hash: &[u8],
         user_id: i64,
         name: &str,
         now: i64,
+        expires_at: i64,
     ) -> impl Future<Output = StoreResult<()>> + Send;
 
     /// The enabled account a live token acts as; marks the token used.

@@ -198,7 +198,7 @@ async fn disabling_an_account_here_stops_its_bearer_token_at_once() {
         .expect("user");
     let token = iip_auth::random_token().expect("random");
     store
-        .create_api_token(&token.hash, worker.id, "integration", 0)
+        .create_api_token(&token.hash, worker.id, "integration", 0, i64::MAX)
         .await
         .expect("token");
     let router = router(state);

@@ -33,7 +33,7 @@ impl Api {
         let user = self.store.user_by_email(email).await.expect("store").expect("user");
         let token = iip_auth::random_token().expect("random");
         self.store
-            .create_api_token(&token.hash, user.id, "test", 0)
+            .create_api_token(&token.hash, user.id, "test", 0, i64::MAX)
             .await
             .expect("token");
         token.secret

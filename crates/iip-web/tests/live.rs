@@ -33,7 +33,7 @@ async fn concurrent_writes_leave_the_same_metrics_as_a_fresh_snapshot() {
             .expect("store")
             .expect("user");
         let token = iip_auth::random_token().expect("random");
-        iip_store::AccountStore::create_api_token(&store, &token.hash, user.id, "t", 0)
+        iip_store::AccountStore::create_api_token(&store, &token.hash, user.id, "t", 0, i64::MAX)
             .await
             .expect("token");
         token.secret

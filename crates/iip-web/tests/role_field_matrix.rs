@@ -808,7 +808,7 @@ async fn add_account(store: &SqliteStore, email: &str, role: &str, org: &str, n:
 async fn api_token(store: &SqliteStore, user_id: i64) -> iip_auth::Token {
     let token = iip_auth::random_token().expect("random");
     store
-        .create_api_token(&token.hash, user_id, "matrix", 0)
+        .create_api_token(&token.hash, user_id, "matrix", 0, i64::MAX)
         .await
         .expect("token");
     token

@@ -27,6 +27,9 @@ pub struct TokenArgs {
     /// What the token is for (shown when listing, used to revoke).
     #[arg(long)]
     pub name: String,
+    /// Days the token is valid (create only): 1 to 366. Make a new one before it ends.
+    #[arg(long, default_value_t = 90, value_parser = clap::value_parser!(u16).range(1..=366))]
+    pub days: u16,
 }
 
 pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
@@ -41,12 +44,17 @@ pub async fn run(command: Command) -> anyhow::Result<ExitCode> {
         match command {
             Command::Create(args) => {
                 let token = random_token().context("no randomness for a token")?;
+                let now = iip_web::auth::unix_now();
+                let expires_at = now + i64::from(args.days) * 86_400;
                 store
-                    .create_api_token(&token.hash, user.id, args.name.trim(), iip_web::auth::unix_now())
+                    .create_api_token(&token.hash, user.id, args.name.trim(), now, expires_at)
                     .await?;
                 println!("token for {} ({}), shown once:", args.email, user.role);
                 println!("{}", token.secret);
                 println!("use it as: Authorization: Bearer <token>");
+                let ends = iip_domain::Date::from_day_number((expires_at / 86_400) as i32)
+                    .map_or_else(|| format!("in {} days", args.days), |d| d.to_string());
+                println!("valid for {} days, until {ends} (UTC)", args.days);
             }
             Command::Revoke(args) => {
                 let revoked = store.revoke_api_tokens(user.id, args.name.trim()).await?;

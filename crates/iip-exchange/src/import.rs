@@ -73,6 +73,23 @@ pub async fn import_package<S: Store>(
     options: ImportOptions,
     observer: &mut impl ImportObserver,
 ) -> Result<ImportSummary, ImportError> {
+    import_package_from(store, framework, dir, options, None, observer).await
+}
+
+/// [`import_package`] for a package sent by one organization (`iip import --from ORG`): every
+/// row must be of `sender` or an organization under it (in the store, or new in the package
+/// and placed under it), an organization may be moved only within that part of the tree (the
+/// sender itself not at all), and agreements must be the sender side's. A row outside is
+/// refused with the reason, like any invalid row. `None` trusts the package (the operator's
+/// own data).
+pub async fn import_package_from<S: Store>(
+    store: &S,
+    framework: &Framework,
+    dir: &Path,
+    options: ImportOptions,
+    sender: Option<&str>,
+    observer: &mut impl ImportObserver,
+) -> Result<ImportSummary, ImportError> {
     let package_error = |message: String| ImportError::Package {
         path: dir.display().to_string(),
         message,
@@ -87,6 +104,7 @@ pub async fn import_package<S: Store>(
         fatal: false,
         rejected_dir: dir.join("rejected"),
         done_bytes: 0,
+        scope: None,
     };
     let mut present: HashMap<&'static str, (PathBuf, u64)> = HashMap::new();
     for entry in entries {
@@ -127,6 +145,16 @@ pub async fn import_package<S: Store>(
     run.observer.started(present.values().map(|(_, size)| size).sum());
 
     let mut session = store.begin_import(&dir.display().to_string()).await?;
+    if let Some(sender) = sender {
+        let stored: HashMap<String, Option<String>> = session.organization_parents().await?.into_iter().collect();
+        if !stored.contains_key(sender) {
+            session.rollback().await?;
+            return Err(package_error(format!(
+                "--from {sender}: the store has no such organization (import the organization first, without --from)"
+            )));
+        }
+        run.scope = Some(Scope::new(sender, &stored));
+    }
     let mut summary = ImportSummary::default();
     let mut rejected_participants = HashMap::new();
     for spec in spec::FILES {
@@ -163,6 +191,82 @@ struct Run<'o, O> {
     fatal: bool,
     rejected_dir: PathBuf,
     done_bytes: u64,
+    /// What the sender may write for, when the package came from one organization.
+    scope: Option<Scope>,
+}
+
+/// The organizations a sender may send rows for: itself and everything under it.
+struct Scope {
+    sender: String,
+    allowed: HashSet<String>,
+}
+
+impl Scope {
+    /// From the stored tree alone: a package cannot widen it by re-parenting a stored
+    /// organization under the sender.
+    fn new(sender: &str, stored: &HashMap<String, Option<String>>) -> Self {
+        let mut scope = Self {
+            sender: sender.to_owned(),
+            allowed: HashSet::from([sender.to_owned()]),
+        };
+        scope.grow(stored.iter().map(|(id, parent)| (id.as_str(), parent.as_deref())));
+        scope
+    }
+
+    /// Adds every organization whose parent is allowed, until nothing changes.
+    fn grow<'a>(&mut self, edges: impl Iterator<Item = (&'a str, Option<&'a str>)>) {
+        let edges: Vec<(&str, &str)> = edges.filter_map(|(id, parent)| Some((id, parent?))).collect();
+        loop {
+            let before = self.allowed.len();
+            for (id, parent) in &edges {
+                if self.allowed.contains(*parent) {
+                    self.allowed.insert((*id).to_owned());
+                }
+            }
+            if self.allowed.len() == before {
+                break;
+            }
+        }
+    }
+
+    fn refusal(&self, org: &str) -> String {
+        format!(
+            "{org} is not {} or an organization under it: a package from {} (--from) cannot carry its rows",
+            self.sender, self.sender
+        )
+    }
+
+    /// Why an organization row is outside the sender's part of the tree, if it is.
+    fn organization_problem(
+        &self,
+        org: &Organization,
+        stored: &HashMap<String, Option<String>>,
+    ) -> Option<(&'static str, String)> {
+        let id = org.org_id.as_str();
+        let parent = org.parent_id.as_ref().map(|p| p.as_str());
+        if !self.allowed.contains(id) {
+            return Some(("org_id", self.refusal(id)));
+        }
+        if id == self.sender {
+            let current = stored.get(id).cloned().flatten();
+            return (parent != current.as_deref()).then(|| {
+                (
+                    "parent_id",
+                    format!("{id} sent this package (--from): it cannot move itself"),
+                )
+            });
+        }
+        match parent {
+            Some(p) if self.allowed.contains(p) => None,
+            _ => Some((
+                "parent_id",
+                format!(
+                    "{id} can be placed only under {} or an organization under it",
+                    self.sender
+                ),
+            )),
+        }
+    }
 }
 
 type FileResult = Result<(FileSummary, Option<PathBuf>), ImportError>;
@@ -295,6 +399,24 @@ impl<O: ImportObserver> Run<'_, O> {
             }
         }
 
+        if let Some(scope) = &mut self.scope {
+            // New organizations (not in the store) placed under the sender join its part.
+            let new: Vec<(&str, Option<&str>)> = rows
+                .iter()
+                .filter_map(|(_, _, parsed)| parsed.as_ref().ok())
+                .filter(|org| !stored.contains_key(org.org_id.as_str()))
+                .map(|org| (org.org_id.as_str(), org.parent_id.as_ref().map(|p| p.as_str())))
+                .collect();
+            scope.grow(new.into_iter());
+            for (_, _, parsed) in rows.iter_mut() {
+                if let Ok(org) = parsed
+                    && let Some((column, message)) = scope.organization_problem(org, &stored)
+                {
+                    *parsed = Err(vec![(column, message)]);
+                }
+            }
+        }
+
         // Drop organizations whose parent is unknown or whose parent chain loops, until stable:
         // dropping one can orphan its children.
         loop {
@@ -384,8 +506,16 @@ impl<O: ImportObserver> Run<'_, O> {
             if (accepted + rejected) % 4096 == 0 {
                 self.observer.progress(self.done_bytes + table.bytes_read());
             }
+            let outside = self.scope.as_ref().and_then(|scope| {
+                let org = table.get(&row, "org_id").unwrap_or("");
+                (!scope.allowed.contains(org)).then(|| vec![("org_id", scope.refusal(org))])
+            });
             if spec.name == spec::ACTIVITIES.name {
-                let parsed = parse::activity(&TableRow(&table, &row), today, framework);
+                // A refusal waits in line order with the activities still pending.
+                let parsed = match outside {
+                    Some(errors) => Err(errors),
+                    None => parse::activity(&TableRow(&table, &row), today, framework),
+                };
                 pending.push((row.line, row.record, parsed));
                 if pending.len() >= ACTIVITY_BATCH {
                     let (a, r) = self
@@ -394,6 +524,11 @@ impl<O: ImportObserver> Run<'_, O> {
                     accepted += a;
                     rejected += r;
                 }
+                continue;
+            }
+            if let Some(errors) = outside {
+                rejected += 1;
+                self.reject(spec, &mut writer, row.line, &errors, &row.record)?;
                 continue;
             }
             let written = match spec.name {

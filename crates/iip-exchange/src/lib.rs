@@ -14,5 +14,5 @@ mod rejected;
 pub mod spec;
 
 pub use check::check_file;
-pub use import::{ImportError, ImportObserver, ImportOptions, ImportSummary, import_package};
+pub use import::{ImportError, ImportObserver, ImportOptions, ImportSummary, import_package, import_package_from};
 pub use issue::Issue;

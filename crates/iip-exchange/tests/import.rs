@@ -442,3 +442,110 @@ async fn large_files_keep_line_order_and_occurrences_across_write_batches() {
     assert!(again.committed);
     assert_eq!(fx.digest().await, digest, "re-import across batches changed the data");
 }
+
+impl Fixture {
+    async fn import_from(&self, dir: &Path, sender: &str) -> (ImportSummary, Vec<Issue>) {
+        let mut issues = Vec::new();
+        let options = ImportOptions {
+            skip_invalid: false,
+            today: today(),
+        };
+        let summary =
+            iip_exchange::import_package_from(&self.store, &self.framework, dir, options, Some(sender), &mut issues)
+                .await
+                .expect("import");
+        (summary, issues)
+    }
+}
+
+#[tokio::test]
+async fn a_package_from_one_organization_carries_only_its_part_of_the_tree() {
+    let fx = Fixture::new().await;
+    let tree = "org_id,name,sector,level,parent_id\n\
+                state,State,public,state,\n\
+                east,East,public,county,state\n\
+                school,School,education,local,east\n\
+                west,West,public,county,state\n\
+                clinic,Clinic,nonprofit,local,west\n";
+    let base = fx.package("base", &[("organizations.csv", tree)]);
+    assert!(fx.import(&base, false).await.0.committed);
+    let digest = fx.digest().await;
+
+    // East may add a program under itself and send its own participants and theirs.
+    let fine = fx.package(
+        "fine",
+        &[
+            (
+                "organizations.csv",
+                "org_id,name,sector,level,parent_id\nnight,Night School,education,local,school\n",
+            ),
+            (
+                "participants.csv",
+                "org_id,participant_id,first_name\nschool,p1,Ana\nnight,n1,Minh\n",
+            ),
+            (
+                "activities.csv",
+                "org_id,participant_id,date,program,hours\nnight,n1,2024-09-01,esl,2\n",
+            ),
+        ],
+    );
+    let (summary, issues) = fx.import_from(&fine, "east").await;
+    assert!(summary.committed && issues.is_empty(), "{issues:?}");
+    let after_fine = fx.digest().await;
+    assert_ne!(after_fine, digest);
+
+    // Anything about another part of the tree is refused, row by row, and nothing is written.
+    let hostile = fx.package(
+        "hostile",
+        &[
+            (
+                "organizations.csv",
+                "org_id,name,sector,level,parent_id\n\
+                 clinic,Clinic,nonprofit,local,school\n\
+                 east,East,public,county,\n\
+                 school,School,education,local,west\n\
+                 rogue,Rogue,nonprofit,local,west\n",
+            ),
+            (
+                "participants.csv",
+                "org_id,participant_id,first_name\nclinic,c1,Eve\nschool,p2,Bo\n",
+            ),
+            (
+                "activities.csv",
+                "org_id,participant_id,date,program,hours\nclinic,c9,2024-09-01,esl,2\nschool,p1,2024-09-02,esl,1\n",
+            ),
+            (
+                "partnerships.csv",
+                "partnership_id,org_id,partner_org_id,kind,start_date\nx1,west,school,data_sharing,2024-01-01\n",
+            ),
+        ],
+    );
+    let (summary, issues) = fx.import_from(&hostile, "east").await;
+    assert!(!summary.committed);
+    let text = lines(&issues);
+    for expected in [
+        "organizations.csv:2: org_id: clinic is not east or an organization under it",
+        "organizations.csv:3: parent_id: east sent this package (--from): it cannot move itself",
+        "organizations.csv:4: parent_id: school can be placed only under east or an organization under it",
+        "organizations.csv:5: org_id: rogue is not east or an organization under it",
+        "participants.csv:2: org_id: clinic is not east",
+        "activities.csv:2: org_id: clinic is not east",
+        "partnerships.csv:2: org_id: west is not east",
+    ] {
+        assert!(text.iter().any(|l| l.starts_with(expected)), "{expected}\n{text:#?}");
+    }
+    assert_eq!(text.len(), 7, "school's own rows are fine: {text:#?}");
+    assert_eq!(fx.digest().await, after_fine, "a refused package writes nothing");
+
+    // A sender the store does not have is refused before anything is read.
+    let mut issues = Vec::new();
+    let options = ImportOptions {
+        skip_invalid: false,
+        today: today(),
+    };
+    let error =
+        iip_exchange::import_package_from(&fx.store, &fx.framework, &fine, options, Some("nobody"), &mut issues)
+            .await
+            .expect_err("unknown sender");
+    assert!(error.to_string().contains("--from nobody"), "{error}");
+}

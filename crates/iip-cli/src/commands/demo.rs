@@ -77,7 +77,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
     };
     let framework = load_framework(&store_args)?;
     let store = SqliteStore::open_with_key(&db, Some(key)).await?;
-    let summary = super::import::import(&store, &framework, &package, false).await?;
+    let summary = super::import::import(&store, &framework, &package, false, None).await?;
     if !summary.committed {
         bail!("the generated demo package did not import; this is a bug");
     }

@@ -3,7 +3,7 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use iip_domain::Date;
-use iip_exchange::{ImportObserver, ImportOptions, ImportSummary, Issue, import_package};
+use iip_exchange::{ImportObserver, ImportOptions, ImportSummary, Issue, import_package_from};
 use iip_framework::Framework;
 use iip_store::Store;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -20,6 +20,11 @@ pub struct Args {
     /// Import the valid rows and write each rejected row, with its reason, to DIR/rejected/.
     #[arg(long)]
     pub skip_invalid: bool,
+    /// The organization that sent the package: refuse every row that is not of it or of an
+    /// organization under it, any move of an organization out of that part of the tree, and
+    /// agreements on another organization's behalf. Use it for every package a partner sends.
+    #[arg(long, value_name = "ORG")]
+    pub from: Option<String>,
 }
 
 /// Prints every issue to stderr as it is found, around a progress bar on a terminal.
@@ -45,7 +50,7 @@ pub async fn run(args: Args) -> anyhow::Result<ExitCode> {
         if super::master_key(&args.store)?.is_none() && !store.holds_data_keys().await? {
             super::warn_if_clear(&args.store);
         }
-        let summary = import(&store, &framework, &args.dir, args.skip_invalid).await?;
+        let summary = import(&store, &framework, &args.dir, args.skip_invalid, args.from.as_deref()).await?;
         store.close().await;
         summary
     });
@@ -62,6 +67,7 @@ pub async fn import(
     framework: &Framework,
     dir: &Path,
     skip_invalid: bool,
+    sender: Option<&str>,
 ) -> anyhow::Result<ImportSummary> {
     let bar = ProgressBar::with_draw_target(Some(0), ProgressDrawTarget::stderr());
     if !std::io::stderr().is_terminal() {
@@ -77,7 +83,7 @@ pub async fn import(
         today: Date::today(),
     };
     let started = std::time::Instant::now();
-    let summary = import_package(store, framework, dir, options, &mut console).await?;
+    let summary = import_package_from(store, framework, dir, options, sender, &mut console).await?;
     console.bar.finish_and_clear();
 
     for file in &summary.files {

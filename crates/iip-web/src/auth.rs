@@ -449,9 +449,23 @@ pub async fn same_origin_writes(request: axum::extract::Request, next: Next) -> 
 }
 
 /// The organization tree as the store has it now.
-pub async fn org_tree<S: Store>(state: &AppState<S>) -> Result<OrgTree, WebError> {
+/// The organization tree, read again only when the store revision has moved: organizations
+/// change only through imports, and every import moves it (another process's too). A tree
+/// read after a newer import than the revision it is kept under is newer, never older.
+pub async fn org_tree<S: Store>(state: &AppState<S>) -> Result<Arc<OrgTree>, WebError> {
+    let revision = state.store.revision().await.map_err(crate::internal)?;
+    if let Ok(kept) = state.org_tree.lock()
+        && let Some((seen, tree)) = kept.as_ref()
+        && *seen == revision
+    {
+        return Ok(tree.clone());
+    }
     let orgs = state.store.organizations().await.map_err(crate::internal)?;
-    Ok(OrgTree::new(orgs.into_iter().map(|o| (o.org_id, o.parent_id))))
+    let tree = Arc::new(OrgTree::new(orgs.into_iter().map(|o| (o.org_id, o.parent_id))));
+    if let Ok(mut kept) = state.org_tree.lock() {
+        *kept = Some((revision, tree.clone()));
+    }
+    Ok(tree)
 }
 
 #[cfg(test)]

@@ -54,6 +54,8 @@ pub struct AppState<S> {
     pub referral_flag_days: u32,
     /// Bearer tokens the store accepted in the last second.
     tokens: token_cache::TokenCache,
+    /// The organization tree as of a store revision (see [`auth::org_tree`]).
+    pub(crate) org_tree: std::sync::Mutex<Option<(i64, Arc<iip_auth::OrgTree>)>>,
 }
 
 impl<S: Store> AppState<S> {
@@ -72,6 +74,7 @@ impl<S: Store> AppState<S> {
             funding: None,
             referral_flag_days: 7,
             tokens: token_cache::TokenCache::default(),
+            org_tree: std::sync::Mutex::new(None),
         })
     }
 

@@ -46,10 +46,28 @@ impl MetricsParams {
         all.select(&ids).map_err(WebError::BadRequest)
     }
 
+    /// Exactly the documented grammar: empty, or one or two dimension names joined by a comma,
+    /// with no spaces and no empty item (what the OpenAPI document promises, so a client
+    /// sending anything else learns it rather than getting an answer to another question).
     pub fn by(&self) -> Result<Vec<Dimension>, WebError> {
-        list(self.by.as_deref())
+        let raw = self.by.as_deref().unwrap_or("");
+        if raw.is_empty() {
+            return Ok(Vec::new());
+        }
+        let names: Vec<&str> = raw.split(',').collect();
+        if names.len() > 2 {
+            return Err(WebError::BadRequest("by: at most two breakdowns".into()));
+        }
+        names
             .into_iter()
-            .map(|d| Dimension::parse(d).map_err(|e| WebError::BadRequest(format!("by: {e}"))))
+            .map(|d| {
+                if d.is_empty() || d.trim() != d {
+                    return Err(WebError::BadRequest(
+                        "by: comma-separated dimension names, without spaces or empty items".into(),
+                    ));
+                }
+                Dimension::parse(d).map_err(|e| WebError::BadRequest(format!("by: {e}")))
+            })
             .collect()
     }
 

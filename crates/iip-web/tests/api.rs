@@ -406,3 +406,29 @@ async fn a_write_sent_again_with_its_idempotency_key_is_recorded_once() {
         .await;
     assert_eq!((status, replayed), (StatusCode::CREATED, false));
 }
+
+#[tokio::test]
+async fn query_parameters_outside_their_documented_grammar_are_refused() {
+    let api = api().await;
+    let token = api.token("analyst@test.iip").await;
+    let (status, _) = api
+        .call("GET", "/api/metrics?by=gender,age_group", Some(&token), None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    for query in [
+        "by=%0D",
+        "by=gender,",
+        "by=,gender",
+        "by=gender,,age_group",
+        "by=%20gender",
+        "by=gender,age_group,language",
+        "year=2024-25%0A",
+        "year=%202024-25",
+    ] {
+        let (status, body) = api
+            .call("GET", &format!("/api/metrics?{query}"), Some(&token), None)
+            .await;
+        let start: String = body.to_string().chars().take(200).collect();
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {start}");
+    }
+}

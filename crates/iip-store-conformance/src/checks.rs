@@ -840,6 +840,11 @@ pub async fn refusals_among_concurrent_writes_leave_the_others_whole<B: Backend>
     );
 }
 
+/// What a write was refused as (`None`: recorded).
+fn refusal<F>(written: iip_store::WriteResult<F>) -> Option<Refused> {
+    written.expect("write").err()
+}
+
 /// Idempotency keys: a write sent again with its key is recorded once; the key used for
 /// another request is refused; keys are per organization, kept only with a recorded write,
 /// forgotten after a day; concurrent sends of one key record one write.
@@ -859,45 +864,49 @@ pub async fn idempotency_keys_record_a_write_once<B: Backend>(backend: &B) {
     let before = activities(store.clone()).await;
     let first = activity("school", "p2", day(2025, 3, 3), 150);
     let k1 = claim("school", "k1", "first");
-    assert!(
-        store
-            .record_activity_once(&first, Some(&k1))
-            .await
-            .expect("write")
-            .is_ok()
+    assert_eq!(refusal(store.record_activity_once(&first, Some(&k1)).await), None);
+    assert_eq!(
+        refusal(store.record_activity_once(&first, Some(&k1)).await),
+        Some(Refused::Replayed)
     );
-    let replay = store.record_activity_once(&first, Some(&k1)).await.expect("write");
-    assert_eq!(replay.err(), Some(Refused::Replayed));
     let other = activity("school", "p2", day(2025, 3, 4), 150);
-    let reused = store
-        .record_activity_once(&other, Some(&claim("school", "k1", "second")))
-        .await
-        .expect("write");
-    assert_eq!(reused.err(), Some(Refused::KeyReused));
+    assert_eq!(
+        refusal(
+            store
+                .record_activity_once(&other, Some(&claim("school", "k1", "second")))
+                .await
+        ),
+        Some(Refused::KeyReused)
+    );
     assert_eq!(activities(store.clone()).await, before + 1, "recorded once");
 
     // Another organization's k1 is its own.
     let library = activity("library", "L7", day(2025, 3, 3), 150);
-    assert!(
-        store
-            .record_activity_once(&library, Some(&claim("library", "k1", "first")))
-            .await
-            .expect("write")
-            .is_ok()
+    assert_eq!(
+        refusal(
+            store
+                .record_activity_once(&library, Some(&claim("library", "k1", "first")))
+                .await
+        ),
+        None
     );
     // A refused write does not keep its key: the corrected write goes through with it.
     let unknown = activity("school", "nobody", day(2025, 3, 3), 150);
-    let refused = store
-        .record_activity_once(&unknown, Some(&claim("school", "k2", "typo")))
-        .await
-        .expect("write");
-    assert_eq!(refused.err(), Some(Refused::Unknown));
-    assert!(
-        store
-            .record_activity_once(&other, Some(&claim("school", "k2", "typo")))
-            .await
-            .expect("write")
-            .is_ok()
+    assert_eq!(
+        refusal(
+            store
+                .record_activity_once(&unknown, Some(&claim("school", "k2", "typo")))
+                .await
+        ),
+        Some(Refused::Unknown)
+    );
+    assert_eq!(
+        refusal(
+            store
+                .record_activity_once(&other, Some(&claim("school", "k2", "typo")))
+                .await
+        ),
+        None
     );
     // Milestones, assessments and intake take keys too.
     let milestone = MilestoneRecord {
@@ -908,15 +917,12 @@ pub async fn idempotency_keys_record_a_write_once<B: Backend>(backend: &B) {
         element: "civic".into(),
     };
     let k3 = claim("school", "k3", "milestone");
-    assert!(
-        store
-            .record_milestone_once(&milestone, Some(&k3))
-            .await
-            .expect("write")
-            .is_ok()
+    assert_eq!(refusal(store.record_milestone_once(&milestone, Some(&k3)).await), None);
+    assert_eq!(
+        refusal(store.record_milestone_once(&milestone, Some(&k3)).await),
+        Some(Refused::Replayed),
+        "a replay, not a duplicate"
     );
-    let again = store.record_milestone_once(&milestone, Some(&k3)).await.expect("write");
-    assert_eq!(again.err(), Some(Refused::Replayed), "a replay, not a duplicate");
     let score = Assessment {
         org_id: id("school"),
         participant_id: id("p2"),
@@ -925,29 +931,18 @@ pub async fn idempotency_keys_record_a_write_once<B: Backend>(backend: &B) {
         score: 221.0,
     };
     let k4 = claim("school", "k4", "score");
-    assert!(
-        store
-            .record_assessment_once(&score, Some(&k4))
-            .await
-            .expect("write")
-            .is_ok()
+    assert_eq!(refusal(store.record_assessment_once(&score, Some(&k4)).await), None);
+    assert_eq!(
+        refusal(store.record_assessment_once(&score, Some(&k4)).await),
+        Some(Refused::Replayed)
     );
-    let again = store.record_assessment_once(&score, Some(&k4)).await.expect("write");
-    assert_eq!(again.err(), Some(Refused::Replayed));
     let newcomer = participant("school", "p9", "Ana", "Lima");
     let k5 = claim("school", "k5", "intake");
-    assert!(
-        store
-            .create_participant_once(&newcomer, Some(&k5))
-            .await
-            .expect("write")
-            .is_ok()
+    assert_eq!(refusal(store.create_participant_once(&newcomer, Some(&k5)).await), None);
+    assert_eq!(
+        refusal(store.create_participant_once(&newcomer, Some(&k5)).await),
+        Some(Refused::Replayed)
     );
-    let again = store
-        .create_participant_once(&newcomer, Some(&k5))
-        .await
-        .expect("write");
-    assert_eq!(again.err(), Some(Refused::Replayed));
     let without = store.create_participant(&newcomer).await.expect("write");
     assert_eq!(
         without.err(),
@@ -978,12 +973,6 @@ pub async fn idempotency_keys_record_a_write_once<B: Backend>(backend: &B) {
 
     // A day later the key is forgotten: the same request is a new write.
     let later = Claim::new("school", "k1", "first", now + iip_store::IDEMPOTENCY_KEY_SECONDS + 1);
-    assert!(
-        store
-            .record_activity_once(&first, Some(&later))
-            .await
-            .expect("write")
-            .is_ok()
-    );
+    assert_eq!(refusal(store.record_activity_once(&first, Some(&later)).await), None);
     assert_eq!(activities(store.clone()).await, before + 2);
 }

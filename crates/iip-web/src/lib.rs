@@ -7,6 +7,7 @@ mod api_case;
 pub mod auth;
 mod case;
 mod chart;
+mod complete;
 mod consent;
 mod directory;
 pub mod funding;
@@ -169,6 +170,11 @@ impl<S: Store> AppState<S> {
     ) -> Result<Arc<iip_metrics::Report>, WebError> {
         self.live.report(&self.store, &self.framework, set, query).await
     }
+
+    /// How many reports this server computed rather than served from its cache.
+    pub fn reports_computed(&self) -> usize {
+        self.live.reports_computed()
+    }
 }
 
 pub use live::load_snapshot;
@@ -297,6 +303,7 @@ pub fn router<S: Store>(state: AppState<S>) -> Router {
         .route("/favicon.ico", get(favicon))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(not_found)
+        .layer(axum::middleware::from_fn(complete::writes_to_completion))
         .layer(axum::middleware::from_fn(auth::same_origin_writes))
         .layer(tower_http::limit::RequestBodyLimitLayer::new(64 * 1024))
         .with_state(Arc::new(state));

@@ -51,6 +51,11 @@ pub struct Live {
     slot: RwLock<Option<Loaded>>,
     in_flight: AtomicUsize,
     reports: Mutex<Vec<(ReportKey, Arc<Report>)>>,
+    /// Held while a report is computed: requests that miss the cache at once (the first after
+    /// a write) wait for one computation instead of each running it on the runtime's threads.
+    computing: tokio::sync::Mutex<()>,
+    /// How many reports were computed (not served from the cache) since start.
+    computed: AtomicUsize,
 }
 
 /// Held while a write of this server is between its store call and its `apply`.
@@ -151,15 +156,14 @@ impl Live {
             set.metrics.iter().map(|m| m.id.clone()).collect(),
             query.by.iter().map(|d| d.as_str().to_owned()).collect(),
         );
-        if let Some((_, report)) = self
-            .reports
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .iter()
-            .find(|(k, _)| *k == key)
-        {
-            return Ok(Arc::clone(report));
+        if let Some(report) = self.cached(&key) {
+            return Ok(report);
         }
+        let _computing = self.computing.lock().await;
+        if let Some(report) = self.cached(&key) {
+            return Ok(report);
+        }
+        self.computed.fetch_add(1, Ordering::Relaxed);
         let report = Arc::new(
             iip_metrics::report(&view, &framework.version, set, query, None)
                 .map_err(|e| crate::WebError::BadRequest(e.to_string()))?,
@@ -171,6 +175,19 @@ impl Live {
         }
         cache.push((key, Arc::clone(&report)));
         Ok(report)
+    }
+
+    /// How many reports were computed rather than served from the cache.
+    pub fn reports_computed(&self) -> usize {
+        self.computed.load(Ordering::Relaxed)
+    }
+
+    fn cached(&self, key: &ReportKey) -> Option<Arc<Report>> {
+        let cache = self.reports.lock().unwrap_or_else(PoisonError::into_inner);
+        cache
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, report)| Arc::clone(report))
     }
 }
 

@@ -112,3 +112,33 @@ async fn concurrent_writes_leave_the_same_metrics_as_a_fresh_snapshot() {
 fn router_for(state: AppState<iip_store_sqlite::SqliteStore>) -> axum::Router {
     router(state)
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn requests_that_miss_the_report_cache_at_once_wait_for_one_computation() {
+    let (state, _store, _dir) = support::state(300).await;
+    let state = Arc::new(state);
+    let framework = Framework::builtin().expect("framework");
+    let set = Arc::new(iip_metrics::MetricSet::builtin(&framework).expect("metrics"));
+    let query = Arc::new(iip_metrics::Query {
+        year: ProgramYear::parse("2024-25").expect("year"),
+        by: vec![],
+    });
+    let before = state.reports_computed();
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let (state, set, query) = (Arc::clone(&state), Arc::clone(&set), Arc::clone(&query));
+        tasks.push(tokio::spawn(async move {
+            state.report(&set, &query).await.map(|r| r.rows.len())
+        }));
+    }
+    let mut sizes = Vec::new();
+    for task in tasks {
+        sizes.push(task.await.expect("task").expect("report"));
+    }
+    assert!(sizes.iter().all(|&n| n > 0 && n == sizes[0]), "{sizes:?}");
+    assert_eq!(
+        state.reports_computed() - before,
+        1,
+        "sixteen requests, one computation"
+    );
+}

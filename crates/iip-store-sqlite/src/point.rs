@@ -20,8 +20,6 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 
 /// Connections kept idle at most (one per thread that reads at once, and a few spare).
 const MOST_IDLE: usize = 16;
-/// Address space each reader maps of the database file (SQLite maps no more than the file).
-const MMAP_BYTES: i64 = 1 << 30;
 
 pub(crate) struct Readers {
     path: PathBuf,
@@ -56,10 +54,6 @@ impl Readers {
         )?;
         conn.busy_timeout(Duration::from_secs(10))?;
         conn.pragma_update(None, "query_only", true)?;
-        // Pages of the database file are read through a memory map: every commit elsewhere
-        // empties this connection's page cache, and each read after it would otherwise copy
-        // its pages again from the kernel.
-        conn.pragma_update(None, "mmap_size", MMAP_BYTES)?;
         conn.set_prepared_statement_cache_capacity(32);
         Ok(conn)
     }

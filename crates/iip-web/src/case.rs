@@ -256,10 +256,23 @@ pub async fn create<S: Store>(
     };
     // Readers keep the snapshot until this write's fact is applied.
     let _writing = state.writing();
-    let recorded = match state.store.create_participant(&participant).await.map_err(internal)? {
+    // Audited as attempted: the entry is queued with the write, so one group commit carries
+    // both, and no committed intake is left without its entry by a crash between two commits.
+    let (created, audited) = tokio::join!(
+        state.store.create_participant(&participant),
+        state.audit_participant(
+            &user,
+            &org,
+            participant.participant_id.as_str(),
+            "create",
+            "intake form"
+        )
+    );
+    let recorded = match created.map_err(internal)? {
         Ok(recorded) => recorded,
         // A replay needs an idempotency key, which pages do not send.
         Err(Refused::Duplicate | Refused::Replayed | Refused::KeyReused) => {
+            audited?;
             let errors = HashMap::from([(
                 "participant_id".to_owned(),
                 "is already used in your organization".to_owned(),
@@ -269,16 +282,7 @@ pub async fn create<S: Store>(
         Err(Refused::Unknown) => return Err(WebError::Forbidden("Your organization is not in the store.".into())),
     };
     state.apply(recorded, |snapshot, fact| snapshot.participant(fact)).await;
-    state
-        .audit_participant(
-            &user,
-            &org,
-            participant.participant_id.as_str(),
-            "create",
-            "intake form",
-        )
-        .await
-        .map_err(WebError::after_write)?;
+    audited.map_err(WebError::after_write)?;
     tracing::info!(user_id = user.principal.user_id, "participant created");
     Ok(Redirect::to(&format!("/participants/{}", participant.participant_id.as_str())).into_response())
 }
@@ -610,76 +614,84 @@ pub async fn record<S: Store>(
     let refused = |form: &str, errors: &[(&'static str, String)]| (form.to_owned(), errors_by_field(errors));
     // Readers keep the snapshot until this write's fact is applied.
     let _writing = state.writing();
-    let outcome: Result<(), (String, HashMap<String, String>)> = match kind.as_str() {
-        "milestones" => match parse::milestone(&fields, today, framework) {
-            Ok(m) => match state.store.record_milestone(&m).await.map_err(internal)? {
-                Ok(r) => {
-                    state.apply(r, |s, f| s.milestone(f)).await;
-                    Ok(())
-                }
-                Err(_) => Err(refused(
-                    "milestones",
-                    &[("milestone", "is already recorded on that date".into())],
-                )),
+    let write = async {
+        let outcome: Result<(), (String, HashMap<String, String>)> = match kind.as_str() {
+            "milestones" => match parse::milestone(&fields, today, framework) {
+                Ok(m) => match state.store.record_milestone(&m).await.map_err(internal)? {
+                    Ok(r) => {
+                        state.apply(r, |s, f| s.milestone(f)).await;
+                        Ok(())
+                    }
+                    Err(_) => Err(refused(
+                        "milestones",
+                        &[("milestone", "is already recorded on that date".into())],
+                    )),
+                },
+                Err(e) => Err(refused("milestones", &e)),
             },
-            Err(e) => Err(refused("milestones", &e)),
-        },
-        "activities" => match parse::activity(&fields, today, framework) {
-            Ok(a) => match state.store.record_activity(&a).await.map_err(internal)? {
-                Ok(r) => {
-                    state.apply(r, |s, f| s.activity(f)).await;
-                    Ok(())
-                }
-                Err(_) => Err(refused(
-                    "activities",
-                    &[("", "the participant is not in the store".into())],
-                )),
+            "activities" => match parse::activity(&fields, today, framework) {
+                Ok(a) => match state.store.record_activity(&a).await.map_err(internal)? {
+                    Ok(r) => {
+                        state.apply(r, |s, f| s.activity(f)).await;
+                        Ok(())
+                    }
+                    Err(_) => Err(refused(
+                        "activities",
+                        &[("", "the participant is not in the store".into())],
+                    )),
+                },
+                Err(e) => Err(refused("activities", &e)),
             },
-            Err(e) => Err(refused("activities", &e)),
-        },
-        "assessments" => match parse::assessment(&fields, today) {
-            Ok(a) => match state.store.record_assessment(&a).await.map_err(internal)? {
-                Ok(r) => {
-                    apply_assessment(&state, r).await;
-                    Ok(())
-                }
-                Err(_) => Err(refused(
-                    "assessments",
-                    &[("", "the participant is not in the store".into())],
-                )),
+            "assessments" => match parse::assessment(&fields, today) {
+                Ok(a) => match state.store.record_assessment(&a).await.map_err(internal)? {
+                    Ok(r) => {
+                        apply_assessment(&state, r).await;
+                        Ok(())
+                    }
+                    Err(_) => Err(refused(
+                        "assessments",
+                        &[("", "the participant is not in the store".into())],
+                    )),
+                },
+                Err(e) => Err(refused("assessments", &e)),
             },
-            Err(e) => Err(refused("assessments", &e)),
-        },
-        "needs" | "goals" => {
-            let item = if kind == "goals" {
-                PathwayKind::Goal
-            } else {
-                PathwayKind::Need
-            };
-            match pathway_item(&fields, framework, today, item) {
-                Ok((element, description, target)) => {
-                    state
-                        .store
-                        .add_pathway_item(record.row, item, &element, &description, target, today)
-                        .await
-                        .map_err(internal)?;
-                    Ok(())
+            "needs" | "goals" => {
+                let item = if kind == "goals" {
+                    PathwayKind::Goal
+                } else {
+                    PathwayKind::Need
+                };
+                match pathway_item(&fields, framework, today, item) {
+                    Ok((element, description, target)) => {
+                        state
+                            .store
+                            .add_pathway_item(record.row, item, &element, &description, target, today)
+                            .await
+                            .map_err(internal)?;
+                        Ok(())
+                    }
+                    Err(e) => Err(refused(&kind, &e)),
                 }
-                Err(e) => Err(refused(&kind, &e)),
             }
-        }
-        _ => return Err(WebError::NotFound("There is no such record to add.".into())),
+            _ => return Err(WebError::NotFound("There is no such record to add.".into())),
+        };
+        Ok::<_, WebError>(outcome)
     };
+    // Audited as attempted, with the write in one group commit (see `create`).
+    let reason = format!("pathway form: {kind}");
+    let (outcome, audited) = tokio::join!(
+        write,
+        state.audit_participant(&user, &org, &participant_id, "change", &reason)
+    );
+    let outcome = outcome?;
     match outcome {
         Ok(()) => {
-            state
-                .audit_participant(&user, &org, &participant_id, "change", &format!("pathway form: {kind}"))
-                .await
-                .map_err(WebError::after_write)?;
+            audited.map_err(WebError::after_write)?;
             tracing::info!(user_id = user.principal.user_id, record = %kind, "recorded");
             Ok(Redirect::to(&format!("/participants/{participant_id}#{kind}")).into_response())
         }
         Err((form, errors)) => {
+            audited?;
             let page = pathway_page(&state, &user, &participant_id, Some((&form, errors))).await?;
             Ok((StatusCode::UNPROCESSABLE_ENTITY, page).into_response())
         }

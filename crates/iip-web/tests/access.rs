@@ -175,7 +175,7 @@ async fn idle_sessions_expire_and_disabled_accounts_lose_theirs() {
 
 #[tokio::test]
 async fn a_case_worker_records_a_pathway_and_the_metrics_count_it_at_once() {
-    let (router, _store, _dir) = app().await;
+    let (router, store, _dir) = app().await;
     let worker = sign_in(&router, "worker@test.iip").await;
     let token = csrf(&router, &worker).await;
     let metrics = format!("/api/metrics?scope={SCHOOL}&year=2024-25&metric=adults_served");
@@ -202,6 +202,20 @@ async fn a_case_worker_records_a_pathway_and_the_metrics_count_it_at_once() {
     assert_eq!(created.header("location"), "/participants/web-1");
     let again = send(&router, "POST", "/participants", Some(&worker), Some(&good)).await;
     assert!(again.body.contains("is already used in your organization"));
+    // Both intakes are on the audit log as attempts: the one that took and the refused repeat.
+    let entries = |action: &'static str| {
+        let store = store.clone();
+        async move {
+            iip_store::AuditStore::audit_events(&store, 0, u32::MAX)
+                .await
+                .expect("audit")
+                .into_iter()
+                .filter(|e| e.event.action == action && e.event.subject.ends_with("/web-1"))
+                .map(|e| e.event.reason)
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(entries("create").await, ["intake form", "intake form"]);
 
     let activity = format!("csrf={token}&program=esl&hours=12&element=english&date=2024-09-10");
     let r = send(
@@ -223,6 +237,10 @@ async fn a_case_worker_records_a_pathway_and_the_metrics_count_it_at_once() {
     )
     .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        entries("change").await,
+        ["pathway form: activities", "pathway form: milestones"]
+    );
     let goal = format!("csrf={token}&element=economic&description=Find+work+as+a+nurse+aide&target_date=2031-01-01");
     assert_eq!(
         send(&router, "POST", "/participants/web-1/goals", Some(&worker), Some(&goal))

@@ -60,6 +60,8 @@ pub struct PgStore {
     pub(crate) pool: PgPool,
     /// The master key and unwrapped data keys; `None`: identities in the clear.
     pub(crate) keys: Option<Arc<Keys>>,
+    /// The group-commit queue of the audit log (`audit.rs`).
+    pub(crate) audits: Arc<audit::AuditQueue>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -95,6 +97,7 @@ impl PgStore {
         Ok(Self {
             pool,
             keys: master.map(Keys::new),
+            audits: Arc::default(),
         })
     }
 

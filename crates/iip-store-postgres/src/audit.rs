@@ -9,6 +9,7 @@ use std::sync::OnceLock;
 
 use iip_domain::audit::{AuditEvent, StoredAuditEvent};
 use iip_store::{AuditStore, StoreError, StoreResult};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Row};
 use tokio::sync::{mpsc, oneshot};
 
@@ -33,9 +34,28 @@ struct Pending {
 }
 
 /// A store's audit queue; its task starts with the first append and ends with the store.
-#[derive(Default)]
 pub(crate) struct AuditQueue {
+    /// A connection of its own: appends do not queue for the pool behind the requests
+    /// that wait for them.
+    pool: PgPool,
     sender: OnceLock<mpsc::UnboundedSender<Pending>>,
+}
+
+impl AuditQueue {
+    pub(crate) fn new(options: PgConnectOptions) -> Self {
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(crate::ACQUIRE_TIMEOUT)
+            .connect_lazy_with(options);
+        Self {
+            pool,
+            sender: OnceLock::new(),
+        }
+    }
+
+    pub(crate) async fn close(&self) {
+        self.pool.close().await;
+    }
 }
 
 async fn run(pool: PgPool, mut receiver: mpsc::UnboundedReceiver<Pending>) {
@@ -91,7 +111,7 @@ impl AuditStore for PgStore {
     async fn append_audit(&self, event: &AuditEvent, chain: Chain) -> StoreResult<()> {
         let sender = self.audits.sender.get_or_init(|| {
             let (sender, receiver) = mpsc::unbounded_channel();
-            tokio::spawn(run(self.pool.clone(), receiver));
+            tokio::spawn(run(self.audits.pool.clone(), receiver));
             sender
         });
         let (done, answer) = oneshot::channel();

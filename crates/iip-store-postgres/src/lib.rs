@@ -77,6 +77,9 @@ pub(crate) fn date(raw: &str) -> StoreResult<Date> {
     Date::parse(raw).map_err(|e| StoreError::Corrupt(format!("date {e}")))
 }
 
+/// With the server down, a request waits this long for a connection, then answers 503.
+pub(crate) const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+
 impl PgStore {
     /// Connects and brings the schema up to date (`iip migrate` does only this).
     pub async fn connect(url: &str, master: Option<iip_vault::MasterKey>) -> StoreResult<Self> {
@@ -86,8 +89,8 @@ impl PgStore {
             // With the server down, a request waits this long for a connection, then answers
             // 503: fast enough for a client to retry elsewhere or later, long enough not to
             // refuse work while 16 connections are merely busy.
-            .acquire_timeout(Duration::from_secs(2))
-            .connect_with(options)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            .connect_with(options.clone())
             .await
             .map_err(backend)?;
         MIGRATOR
@@ -97,7 +100,7 @@ impl PgStore {
         Ok(Self {
             pool,
             keys: master.map(Keys::new),
-            audits: Arc::default(),
+            audits: Arc::new(audit::AuditQueue::new(options)),
         })
     }
 
@@ -496,6 +499,7 @@ impl Store for PgStore {
     }
 
     async fn close(&self) {
+        self.audits.close().await;
         self.pool.close().await;
     }
 }

@@ -5,31 +5,22 @@
 use iip_domain::Date;
 use iip_domain::facts::{ActivityFact, AssessmentFact, MilestoneFact, ParticipantFact};
 use iip_domain::records::{Activity, Assessment, MilestoneRecord, Participant};
+use iip_store::batch::{CaseWrite, Reply};
+use iip_store::sealing::Keys;
 use iip_store::{
     ActivityEntry, AssessmentEntry, CaseStore, Claim, Consent, ConsentScope, LinkedParticipant, MilestoneEntry,
     NewConsent, ParticipantRecord, ParticipantSummary, Pathway, PathwayItem, PathwayKind, Recorded, Refused,
     SharedRecord, StoreError, StoreResult, WriteResult,
 };
-use sqlx::{Postgres, Row, Transaction};
+use sqlx::{PgConnection, Row};
 
-use crate::{PgStore, backend, claims, date, identity, participant_fact};
+use crate::{PgStore, backend, date, identity, participant_fact};
 
-async fn bump(tx: &mut Transaction<'static, Postgres>) -> StoreResult<i64> {
-    sqlx::query_scalar("UPDATE store_revision SET revision = revision + 1 WHERE id = 1 RETURNING revision")
-        .fetch_one(&mut **tx)
-        .await
-        .map_err(backend)
-}
-
-async fn participant_row(
-    tx: &mut Transaction<'static, Postgres>,
-    org_id: &str,
-    participant_id: &str,
-) -> StoreResult<Option<i64>> {
+async fn participant_row(tx: &mut PgConnection, org_id: &str, participant_id: &str) -> StoreResult<Option<i64>> {
     sqlx::query_scalar("SELECT id FROM participant WHERE org_id = $1 AND participant_id = $2")
         .bind(org_id)
         .bind(participant_id)
-        .fetch_optional(&mut **tx)
+        .fetch_optional(&mut *tx)
         .await
         .map_err(backend)
 }
@@ -124,183 +115,23 @@ impl CaseStore for PgStore {
     }
 
     async fn create_participant_once(&self, p: &Participant, claim: Option<&Claim>) -> WriteResult<ParticipantFact> {
-        let mut tx = self.write().await?;
-        if let Some(refusal) = claims::take(&mut tx, claim, self.keys.as_deref()).await? {
-            tx.rollback().await.map_err(backend)?;
-            return Ok(Err(refusal));
-        }
-        let org_known: Option<i32> = sqlx::query_scalar("SELECT 1 FROM organization WHERE org_id = $1")
-            .bind(p.org_id.as_str())
-            .fetch_optional(&mut *tx)
+        self.batch(|done| CaseWrite::Participant(Box::new(p.clone()), claim.cloned(), Reply::new(done)))
             .await
-            .map_err(backend)?;
-        if org_known.is_none() {
-            tx.rollback().await.map_err(backend)?;
-            return Ok(Err(Refused::Unknown));
-        }
-        let row: Option<i64> = sqlx::query_scalar(
-            "INSERT INTO participant (org_id, participant_id, person_key, gender, race_ethnicity, \
-             country_of_birth, primary_language, us_arrival_year, zip, barriers, birth_year) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (org_id, participant_id) DO NOTHING RETURNING id",
-        )
-        .bind(p.org_id.as_str())
-        .bind(p.participant_id.as_str())
-        .bind(p.person_key.as_ref().map(|k| k.as_str()))
-        .bind(p.gender.map(|g| g.as_str()))
-        .bind(p.race_ethnicity.map(|r| r.as_str()))
-        .bind(p.country_of_birth.as_ref().map(|c| c.as_str()))
-        .bind(p.primary_language.as_ref().map(|l| l.as_str()))
-        .bind(p.us_arrival_year)
-        .bind(p.zip.as_ref().map(|z| z.as_str()))
-        .bind(iip_store::codec::join_barriers(&p.barriers))
-        .bind(p.identity.date_of_birth.map(|d| d.year()))
-        .fetch_optional(&mut *tx)
-        .await
-        .map_err(backend)?;
-        let Some(row) = row else {
-            tx.rollback().await.map_err(backend)?;
-            return Ok(Err(Refused::Duplicate));
-        };
-        identity::write(self.keys.as_deref(), &mut tx, row, p.org_id.as_str(), &p.identity).await?;
-        let fact = sqlx::query(
-            "SELECT id, org_id, participant_id, person_key, gender, race_ethnicity, country_of_birth, \
-             primary_language, us_arrival_year, birth_year, barriers FROM participant WHERE org_id = $1 AND id = $2",
-        )
-        .bind(p.org_id.as_str())
-        .bind(row)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(backend)?;
-        let fact = participant_fact(&fact)?;
-        let revision = bump(&mut tx).await?;
-        crate::commit(tx).await?;
-        Ok(Ok(Recorded {
-            revision,
-            fact: Some(fact),
-        }))
     }
 
     async fn record_activity_once(&self, a: &Activity, claim: Option<&Claim>) -> WriteResult<ActivityFact> {
-        let mut tx = self.write().await?;
-        if let Some(refusal) = claims::take(&mut tx, claim, self.keys.as_deref()).await? {
-            tx.rollback().await.map_err(backend)?;
-            return Ok(Err(refusal));
-        }
-        let Some(row) = participant_row(&mut tx, a.org_id.as_str(), a.participant_id.as_str()).await? else {
-            tx.rollback().await.map_err(backend)?;
-            return Ok(Err(Refused::Unknown));
-        };
-        sqlx::query(
-            "INSERT INTO activity (org_id, participant_row, date, program, hours_centi, element) \
-             VALUES ($1, $2, $3::date, $4, $5, $6) \
-             ON CONFLICT (org_id, participant_row, date, program, hours_centi, element) \
-             DO UPDATE SET occurrences = activity.occurrences + 1",
-        )
-        .bind(a.org_id.as_str())
-        .bind(row)
-        .bind(a.date.to_string())
-        .bind(a.program.as_str())
-        .bind(i64::from(a.hours.hundredths()))
-        .bind(a.element.clone().unwrap_or_default())
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
-        let revision = bump(&mut tx).await?;
-        crate::commit(tx).await?;
-        Ok(Ok(Recorded {
-            revision,
-            fact: Some(ActivityFact {
-                participant_row: row,
-                day: a.date.day_number(),
-                program: a.program,
-                hundredths: a.hours.hundredths(),
-            }),
-        }))
+        self.batch(|done| CaseWrite::Activity(a.clone(), claim.cloned(), Reply::new(done)))
+            .await
     }
 
     async fn record_milestone_once(&self, m: &MilestoneRecord, claim: Option<&Claim>) -> WriteResult<MilestoneFact> {
-        let mut tx = self.write().await?;
-        if let Some(refusal) = claims::take(&mut tx, claim, self.keys.as_deref()).await? {
-            tx.rollback().await.map_err(backend)?;
-            return Ok(Err(refusal));
-        }
-        let Some(row) = participant_row(&mut tx, m.org_id.as_str(), m.participant_id.as_str()).await? else {
-            tx.rollback().await.map_err(backend)?;
-            return Ok(Err(Refused::Unknown));
-        };
-        let inserted = sqlx::query(
-            "INSERT INTO milestone (org_id, participant_row, date, milestone, element) VALUES ($1, $2, $3::date, $4, $5) \
-             ON CONFLICT (org_id, participant_row, milestone, date) DO NOTHING",
-        )
-        .bind(m.org_id.as_str())
-        .bind(row)
-        .bind(m.date.to_string())
-        .bind(&m.milestone)
-        .bind(&m.element)
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
-        if inserted.rows_affected() == 0 {
-            tx.rollback().await.map_err(backend)?;
-            return Ok(Err(Refused::Duplicate));
-        }
-        let revision = bump(&mut tx).await?;
-        crate::commit(tx).await?;
-        Ok(Ok(Recorded {
-            revision,
-            fact: Some(MilestoneFact {
-                participant_row: row,
-                day: m.date.day_number(),
-                milestone: m.milestone.clone(),
-            }),
-        }))
+        self.batch(|done| CaseWrite::Milestone(m.clone(), claim.cloned(), Reply::new(done)))
+            .await
     }
 
     async fn record_assessment_once(&self, s: &Assessment, claim: Option<&Claim>) -> WriteResult<AssessmentFact> {
-        let mut tx = self.write().await?;
-        if let Some(refusal) = claims::take(&mut tx, claim, self.keys.as_deref()).await? {
-            tx.rollback().await.map_err(backend)?;
-            return Ok(Err(refusal));
-        }
-        let Some(row) = participant_row(&mut tx, s.org_id.as_str(), s.participant_id.as_str()).await? else {
-            tx.rollback().await.map_err(backend)?;
-            return Ok(Err(Refused::Unknown));
-        };
-        let replaced: Option<i32> =
-            sqlx::query_scalar(
-                "SELECT 1 FROM assessment WHERE org_id = $1 AND participant_row = $2 AND date = $3::date AND instrument = $4",
-            )
-            .bind(s.org_id.as_str())
-            .bind(row)
-                .bind(s.date.to_string())
-                .bind(s.instrument.as_str())
-                .fetch_optional(&mut *tx)
-                .await
-                .map_err(backend)?;
-        sqlx::query(
-            "INSERT INTO assessment (org_id, participant_row, date, instrument, score) VALUES ($1, $2, $3::date, $4, $5) \
-             ON CONFLICT (org_id, participant_row, date, instrument) DO UPDATE SET score = excluded.score",
-        )
-        .bind(s.org_id.as_str())
-        .bind(row)
-        .bind(s.date.to_string())
-        .bind(s.instrument.as_str())
-        .bind(s.score)
-        .execute(&mut *tx)
-        .await
-        .map_err(backend)?;
-        let revision = bump(&mut tx).await?;
-        crate::commit(tx).await?;
-        Ok(Ok(Recorded {
-            revision,
-            // A replaced score is not a new fact: readers rebuild.
-            fact: replaced.is_none().then(|| AssessmentFact {
-                participant_row: row,
-                day: s.date.day_number(),
-                instrument: s.instrument.as_str().to_owned(),
-                score: s.score,
-            }),
-        }))
+        self.batch(|done| CaseWrite::Assessment(s.clone(), claim.cloned(), Reply::new(done)))
+            .await
     }
 
     async fn pathway(&self, participant_row: i64) -> StoreResult<Pathway> {
@@ -541,4 +372,166 @@ impl CaseStore for PgStore {
 /// A stored consent scope (written by this crate from `ConsentScope::as_str`).
 fn consent_scope(raw: &str) -> StoreResult<ConsentScope> {
     ConsentScope::parse(raw).map_err(StoreError::Corrupt)
+}
+
+// The writes of case work, run by the group-commit writer (`batch.rs`) inside its
+// transaction. Each is given the store revision it will have if kept; a refused write has
+// written nothing (every check comes before the first change), so the batch goes on.
+
+pub(crate) async fn create_participant(
+    keys: Option<&Keys>,
+    tx: &mut PgConnection,
+    p: &Participant,
+    revision: i64,
+) -> WriteResult<ParticipantFact> {
+    let org_known: Option<i32> = sqlx::query_scalar("SELECT 1 FROM organization WHERE org_id = $1")
+        .bind(p.org_id.as_str())
+        .fetch_optional(&mut *tx)
+        .await
+        .map_err(backend)?;
+    if org_known.is_none() {
+        return Ok(Err(Refused::Unknown));
+    }
+    let row: Option<i64> = sqlx::query_scalar(
+        "INSERT INTO participant (org_id, participant_id, person_key, gender, race_ethnicity, \
+         country_of_birth, primary_language, us_arrival_year, zip, barriers, birth_year) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ON CONFLICT (org_id, participant_id) DO NOTHING RETURNING id",
+    )
+    .bind(p.org_id.as_str())
+    .bind(p.participant_id.as_str())
+    .bind(p.person_key.as_ref().map(|k| k.as_str()))
+    .bind(p.gender.map(|g| g.as_str()))
+    .bind(p.race_ethnicity.map(|r| r.as_str()))
+    .bind(p.country_of_birth.as_ref().map(|c| c.as_str()))
+    .bind(p.primary_language.as_ref().map(|l| l.as_str()))
+    .bind(p.us_arrival_year)
+    .bind(p.zip.as_ref().map(|z| z.as_str()))
+    .bind(iip_store::codec::join_barriers(&p.barriers))
+    .bind(p.identity.date_of_birth.map(|d| d.year()))
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(backend)?;
+    let Some(row) = row else {
+        return Ok(Err(Refused::Duplicate));
+    };
+    identity::write(keys, tx, row, p.org_id.as_str(), &p.identity).await?;
+    let fact = sqlx::query(
+        "SELECT id, org_id, participant_id, person_key, gender, race_ethnicity, country_of_birth, \
+         primary_language, us_arrival_year, birth_year, barriers FROM participant WHERE org_id = $1 AND id = $2",
+    )
+    .bind(p.org_id.as_str())
+    .bind(row)
+    .fetch_one(&mut *tx)
+    .await
+    .map_err(backend)?;
+    let fact = participant_fact(&fact)?;
+    Ok(Ok(Recorded {
+        revision,
+        fact: Some(fact),
+    }))
+}
+
+pub(crate) async fn record_activity(tx: &mut PgConnection, a: &Activity, revision: i64) -> WriteResult<ActivityFact> {
+    let Some(row) = participant_row(tx, a.org_id.as_str(), a.participant_id.as_str()).await? else {
+        return Ok(Err(Refused::Unknown));
+    };
+    sqlx::query(
+        "INSERT INTO activity (org_id, participant_row, date, program, hours_centi, element) \
+         VALUES ($1, $2, $3::date, $4, $5, $6) \
+         ON CONFLICT (org_id, participant_row, date, program, hours_centi, element) \
+         DO UPDATE SET occurrences = activity.occurrences + 1",
+    )
+    .bind(a.org_id.as_str())
+    .bind(row)
+    .bind(a.date.to_string())
+    .bind(a.program.as_str())
+    .bind(i64::from(a.hours.hundredths()))
+    .bind(a.element.clone().unwrap_or_default())
+    .execute(&mut *tx)
+    .await
+    .map_err(backend)?;
+    Ok(Ok(Recorded {
+        revision,
+        fact: Some(ActivityFact {
+            participant_row: row,
+            day: a.date.day_number(),
+            program: a.program,
+            hundredths: a.hours.hundredths(),
+        }),
+    }))
+}
+
+pub(crate) async fn record_milestone(
+    tx: &mut PgConnection,
+    m: &MilestoneRecord,
+    revision: i64,
+) -> WriteResult<MilestoneFact> {
+    let Some(row) = participant_row(tx, m.org_id.as_str(), m.participant_id.as_str()).await? else {
+        return Ok(Err(Refused::Unknown));
+    };
+    let inserted = sqlx::query(
+        "INSERT INTO milestone (org_id, participant_row, date, milestone, element) VALUES ($1, $2, $3::date, $4, $5) \
+         ON CONFLICT (org_id, participant_row, milestone, date) DO NOTHING",
+    )
+    .bind(m.org_id.as_str())
+    .bind(row)
+    .bind(m.date.to_string())
+    .bind(&m.milestone)
+    .bind(&m.element)
+    .execute(&mut *tx)
+    .await
+    .map_err(backend)?;
+    if inserted.rows_affected() == 0 {
+        return Ok(Err(Refused::Duplicate));
+    }
+    Ok(Ok(Recorded {
+        revision,
+        fact: Some(MilestoneFact {
+            participant_row: row,
+            day: m.date.day_number(),
+            milestone: m.milestone.clone(),
+        }),
+    }))
+}
+
+pub(crate) async fn record_assessment(
+    tx: &mut PgConnection,
+    s: &Assessment,
+    revision: i64,
+) -> WriteResult<AssessmentFact> {
+    let Some(row) = participant_row(tx, s.org_id.as_str(), s.participant_id.as_str()).await? else {
+        return Ok(Err(Refused::Unknown));
+    };
+    let replaced: Option<i32> = sqlx::query_scalar(
+        "SELECT 1 FROM assessment WHERE org_id = $1 AND participant_row = $2 AND date = $3::date AND instrument = $4",
+    )
+    .bind(s.org_id.as_str())
+    .bind(row)
+    .bind(s.date.to_string())
+    .bind(s.instrument.as_str())
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(backend)?;
+    sqlx::query(
+        "INSERT INTO assessment (org_id, participant_row, date, instrument, score) VALUES ($1, $2, $3::date, $4, $5) \
+         ON CONFLICT (org_id, participant_row, date, instrument) DO UPDATE SET score = excluded.score",
+    )
+    .bind(s.org_id.as_str())
+    .bind(row)
+    .bind(s.date.to_string())
+    .bind(s.instrument.as_str())
+    .bind(s.score)
+    .execute(&mut *tx)
+    .await
+    .map_err(backend)?;
+    Ok(Ok(Recorded {
+        revision,
+        // A replaced score is not a new fact: readers rebuild.
+        fact: replaced.is_none().then(|| AssessmentFact {
+            participant_row: row,
+            day: s.date.day_number(),
+            instrument: s.instrument.as_str().to_owned(),
+            score: s.score,
+        }),
+    }))
 }

@@ -18,6 +18,7 @@ use sqlx::{Postgres, Row, Transaction};
 
 mod accounts;
 mod audit;
+mod batch;
 mod case;
 mod claims;
 mod directory;
@@ -62,6 +63,8 @@ pub struct PgStore {
     pub(crate) keys: Option<Arc<Keys>>,
     /// The group-commit queue of the audit log (`audit.rs`).
     pub(crate) audits: Arc<audit::AuditQueue>,
+    /// The group-commit queue of case work (`batch.rs`).
+    pub(crate) writes: Arc<batch::WriteQueue>,
 }
 
 impl std::fmt::Debug for PgStore {
@@ -100,7 +103,8 @@ impl PgStore {
         Ok(Self {
             pool,
             keys: master.map(Keys::new),
-            audits: Arc::new(audit::AuditQueue::new(options)),
+            audits: Arc::new(audit::AuditQueue::new(options.clone())),
+            writes: Arc::new(batch::WriteQueue::new(options)),
         })
     }
 
@@ -500,6 +504,7 @@ impl Store for PgStore {
 
     async fn close(&self) {
         self.audits.close().await;
+        self.writes.close().await;
         self.pool.close().await;
     }
 }

@@ -8,10 +8,9 @@
 
 use std::sync::{Arc, OnceLock};
 
-use iip_domain::facts::{ActivityFact, AssessmentFact, MilestoneFact, ParticipantFact};
-use iip_domain::records::{Activity, Assessment, MilestoneRecord, Participant};
+use iip_store::batch::{CaseWrite, Untrusted};
 use iip_store::sealing::Keys;
-use iip_store::{Claim, Refused, StoreError, WriteResult};
+use iip_store::{StoreError, WriteResult};
 use sqlx::{SqliteConnection, SqlitePool};
 use tokio::sync::{mpsc, oneshot};
 
@@ -20,37 +19,10 @@ use crate::{SqliteStore, audit, backend, case, claims};
 /// The most writes one commit carries.
 const BATCH: usize = 512;
 
-/// Where a write's outcome goes once its batch has committed (or failed).
-pub(crate) struct Reply<F> {
-    done: oneshot::Sender<WriteResult<F>>,
-    outcome: Option<WriteResult<F>>,
-}
-
-impl<F> Reply<F> {
-    pub(crate) fn new(done: oneshot::Sender<WriteResult<F>>) -> Self {
-        Self { done, outcome: None }
-    }
-
-    fn finish(self, committed: &Result<(), StoreError>) {
-        let outcome = match (committed, self.outcome) {
-            (Ok(()), Some(outcome)) => outcome,
-            (Ok(()), None) => Err(StoreError::Backend("the write did not run".into())),
-            // The write's own error says more than the batch's.
-            (Err(_), Some(Err(own))) => Err(own),
-            // The batch's error as it was: a full disk stays `Unavailable` (503), not a fault.
-            (Err(e), _) => Err(e.clone()),
-        };
-        let _ = self.done.send(outcome);
-    }
-}
-
 pub(crate) enum Job {
     /// An audit entry: appended after the batch's case writes, in the same commit.
     Audit(audit::Pending),
-    Participant(Box<Participant>, Option<Claim>, Reply<ParticipantFact>),
-    Activity(Activity, Option<Claim>, Reply<ActivityFact>),
-    Milestone(MilestoneRecord, Option<Claim>, Reply<MilestoneFact>),
-    Assessment(Assessment, Option<Claim>, Reply<AssessmentFact>),
+    Case(CaseWrite),
 }
 
 impl Job {
@@ -58,61 +30,33 @@ impl Job {
     /// when refused (nothing written), `Err` when the transaction can no longer be trusted.
     /// A write with an idempotency key already held is refused before it runs; a recorded
     /// write's key is kept in the same transaction.
-    async fn run(&mut self, keys: Option<&Keys>, conn: &mut SqliteConnection, revision: i64) -> Result<bool, ()> {
-        if let Some(claim) = self.claim() {
+    async fn run(
+        &mut self,
+        keys: Option<&Keys>,
+        conn: &mut SqliteConnection,
+        revision: i64,
+    ) -> Result<bool, Untrusted> {
+        let Job::Case(write) = self else { return Ok(false) };
+        if let Some(claim) = write.claim() {
             match claims::held(conn, claim, keys).await {
-                Err(_) => return Err(()),
+                Err(_) => return Err(Untrusted),
                 Ok(Some(refusal)) => {
-                    self.refuse(refusal);
+                    write.refuse(refusal);
                     return Ok(false);
                 }
                 Ok(None) => {}
             }
         }
-        let recorded = self.write(keys, conn, revision).await?;
-        if let (true, Some(claim)) = (recorded, self.claim()) {
-            claims::keep(conn, claim, keys).await.map_err(|_| ())?;
+        let recorded = match write {
+            CaseWrite::Participant(p, _, reply) => reply.keep(case::create_participant(keys, conn, p, revision).await),
+            CaseWrite::Activity(a, _, reply) => reply.keep(case::record_activity(conn, a, revision).await),
+            CaseWrite::Milestone(m, _, reply) => reply.keep(case::record_milestone(conn, m, revision).await),
+            CaseWrite::Assessment(s, _, reply) => reply.keep(case::record_assessment(conn, s, revision).await),
+        }?;
+        if let (true, Some(claim)) = (recorded, write.claim()) {
+            claims::keep(conn, claim, keys).await.map_err(|_| Untrusted)?;
         }
         Ok(recorded)
-    }
-
-    async fn write(&mut self, keys: Option<&Keys>, conn: &mut SqliteConnection, revision: i64) -> Result<bool, ()> {
-        fn keep<F>(reply: &mut Reply<F>, outcome: WriteResult<F>) -> Result<bool, ()> {
-            let result = match &outcome {
-                Ok(Ok(_)) => Ok(true),
-                Ok(Err(_)) => Ok(false),
-                Err(_) => Err(()),
-            };
-            reply.outcome = Some(outcome);
-            result
-        }
-        match self {
-            Job::Audit(_) => Ok(false),
-            Job::Participant(p, _, reply) => keep(reply, case::create_participant(keys, conn, p, revision).await),
-            Job::Activity(a, _, reply) => keep(reply, case::record_activity(conn, a, revision).await),
-            Job::Milestone(m, _, reply) => keep(reply, case::record_milestone(conn, m, revision).await),
-            Job::Assessment(s, _, reply) => keep(reply, case::record_assessment(conn, s, revision).await),
-        }
-    }
-
-    fn claim(&self) -> Option<&Claim> {
-        match self {
-            Job::Audit(_) => None,
-            Job::Participant(_, claim, _)
-            | Job::Activity(_, claim, _)
-            | Job::Milestone(_, claim, _)
-            | Job::Assessment(_, claim, _) => claim.as_ref(),
-        }
-    }
-
-    fn refuse(&mut self, refusal: Refused) {
-        match self {
-            Job::Audit(_) => {}
-            Job::Participant(_, _, reply) => reply.outcome = Some(Ok(Err(refusal))),
-            Job::Activity(_, _, reply) => reply.outcome = Some(Ok(Err(refusal))),
-            Job::Milestone(_, _, reply) => reply.outcome = Some(Ok(Err(refusal))),
-            Job::Assessment(_, _, reply) => reply.outcome = Some(Ok(Err(refusal))),
-        }
     }
 
     fn finish(self, committed: &Result<(), StoreError>) {
@@ -120,10 +64,7 @@ impl Job {
             Job::Audit(pending) => {
                 let _ = pending.done.send(committed.clone());
             }
-            Job::Participant(_, _, reply) => reply.finish(committed),
-            Job::Activity(_, _, reply) => reply.finish(committed),
-            Job::Milestone(_, _, reply) => reply.finish(committed),
-            Job::Assessment(_, _, reply) => reply.finish(committed),
+            Job::Case(write) => write.finish(committed),
         }
     }
 }
@@ -167,7 +108,7 @@ async fn write(writer: &SqlitePool, keys: Option<&Keys>, batch: &mut [Job]) -> R
         match job.run(keys, &mut tx, revision + 1).await {
             Ok(true) => revision += 1,
             Ok(false) => {}
-            Err(()) => return Err(StoreError::Backend("a write of the batch failed".into())),
+            Err(Untrusted) => return Err(StoreError::Backend("a write of the batch failed".into())),
         }
     }
     let entries: Vec<&audit::Pending> = batch
@@ -202,9 +143,12 @@ impl SqliteStore {
     }
 
     /// Queues a write and waits for the commit that holds it.
-    pub(crate) async fn batch<F>(&self, job: impl FnOnce(oneshot::Sender<WriteResult<F>>) -> Job) -> WriteResult<F> {
+    pub(crate) async fn batch<F>(
+        &self,
+        write: impl FnOnce(oneshot::Sender<WriteResult<F>>) -> CaseWrite,
+    ) -> WriteResult<F> {
         let (done, outcome) = oneshot::channel();
-        self.queue(job(done))?;
+        self.queue(Job::Case(write(done)))?;
         outcome
             .await
             .map_err(|_| StoreError::Backend("the store's writer has stopped".into()))?

@@ -12,7 +12,7 @@ use iip_store::{
 };
 use sqlx::{Row, SqliteConnection};
 
-use crate::batch::{Job, Reply};
+use iip_store::batch::{CaseWrite, Reply};
 
 use crate::{SqliteStore, backend, identity, join_barriers, participant_fact};
 
@@ -102,22 +102,22 @@ impl CaseStore for SqliteStore {
     }
 
     async fn create_participant_once(&self, p: &Participant, claim: Option<&Claim>) -> WriteResult<ParticipantFact> {
-        self.batch(|done| Job::Participant(Box::new(p.clone()), claim.cloned(), Reply::new(done)))
+        self.batch(|done| CaseWrite::Participant(Box::new(p.clone()), claim.cloned(), Reply::new(done)))
             .await
     }
 
     async fn record_activity_once(&self, a: &Activity, claim: Option<&Claim>) -> WriteResult<ActivityFact> {
-        self.batch(|done| Job::Activity(a.clone(), claim.cloned(), Reply::new(done)))
+        self.batch(|done| CaseWrite::Activity(a.clone(), claim.cloned(), Reply::new(done)))
             .await
     }
 
     async fn record_milestone_once(&self, m: &MilestoneRecord, claim: Option<&Claim>) -> WriteResult<MilestoneFact> {
-        self.batch(|done| Job::Milestone(m.clone(), claim.cloned(), Reply::new(done)))
+        self.batch(|done| CaseWrite::Milestone(m.clone(), claim.cloned(), Reply::new(done)))
             .await
     }
 
     async fn record_assessment_once(&self, s: &Assessment, claim: Option<&Claim>) -> WriteResult<AssessmentFact> {
-        self.batch(|done| Job::Assessment(s.clone(), claim.cloned(), Reply::new(done)))
+        self.batch(|done| CaseWrite::Assessment(s.clone(), claim.cloned(), Reply::new(done)))
             .await
     }
 

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 
+pub mod batch;
 pub mod codec;
 pub mod directory;
 pub mod directory_codec;

@@ -1,0 +1,143 @@
+//! Group commit for case work on PostgreSQL. Each write used to be a transaction of its own
+//! that moved the store revision, so writers queued on the revision row's lock one commit
+//! (one log flush) at a time. Writes now wait in one queue; a task runs whatever has gathered
+//! (up to `BATCH`) in one transaction on a connection of its own, under the revision row's
+//! lock (taken first, so writers of several servers still take turns), moves the revision
+//! once, commits once and then answers every waiter. A refused write writes nothing and the
+//! others go on; if a write of the batch fails, each is retried alone, so one bad write
+//! cannot sink the rest.
+
+use std::sync::OnceLock;
+
+use iip_store::batch::{CaseWrite, Untrusted};
+use iip_store::sealing::Keys;
+use iip_store::{StoreError, WriteResult};
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::{PgConnection, PgPool};
+use std::sync::Arc;
+use tokio::sync::{mpsc, oneshot};
+
+use crate::{PgStore, backend, case, claims};
+
+/// The most writes one commit carries.
+const BATCH: usize = 256;
+
+/// A store's write queue; its task starts with the first write and ends with the store.
+pub(crate) struct WriteQueue {
+    /// A connection of its own: batches do not queue for the pool behind the requests
+    /// that wait for them.
+    pool: PgPool,
+    sender: OnceLock<mpsc::UnboundedSender<CaseWrite>>,
+}
+
+impl WriteQueue {
+    pub(crate) fn new(options: PgConnectOptions) -> Self {
+        let pool = PgPoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(crate::ACQUIRE_TIMEOUT)
+            .connect_lazy_with(options);
+        Self {
+            pool,
+            sender: OnceLock::new(),
+        }
+    }
+
+    pub(crate) async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+async fn run(pool: PgPool, keys: Option<Arc<Keys>>, mut receiver: mpsc::UnboundedReceiver<CaseWrite>) {
+    let mut batch = Vec::with_capacity(BATCH);
+    while receiver.recv_many(&mut batch, BATCH).await > 0 {
+        let committed = write(&pool, keys.as_deref(), &mut batch).await;
+        // Retried alone only when a write of the batch failed: not when the server is out of
+        // reach (each would wait for a connection in turn) and never when the commit's outcome
+        // is unknown (a retry could record a committed write twice).
+        if !matches!(committed, Err(StoreError::Backend(_))) || batch.len() == 1 {
+            for job in batch.drain(..) {
+                job.finish(&committed);
+            }
+            continue;
+        }
+        for mut job in batch.drain(..) {
+            let committed = write(&pool, keys.as_deref(), std::slice::from_mut(&mut job)).await;
+            job.finish(&committed);
+        }
+    }
+}
+
+/// One transaction for the batch; each recorded write takes the next revision.
+async fn write(pool: &PgPool, keys: Option<&Keys>, batch: &mut [CaseWrite]) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await.map_err(backend)?;
+    let base: i64 = sqlx::query_scalar("SELECT revision FROM store_revision WHERE id = 1 FOR UPDATE")
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(backend)?;
+    let mut revision = base;
+    for job in batch.iter_mut() {
+        match run_one(job, keys, &mut tx, revision + 1).await {
+            Ok(true) => revision += 1,
+            Ok(false) => {}
+            Err(Untrusted) => return Err(StoreError::Backend("a write of the batch failed".into())),
+        }
+    }
+    if revision > base {
+        sqlx::query("UPDATE store_revision SET revision = $1 WHERE id = 1")
+            .bind(revision)
+            .execute(&mut *tx)
+            .await
+            .map_err(backend)?;
+    }
+    crate::commit(tx).await
+}
+
+/// Runs one write as revision `revision`: `Ok(true)` when it was recorded, `Ok(false)` when
+/// refused (nothing written), `Err` when the transaction can no longer be trusted. A write
+/// with an idempotency key already held is refused before it runs; a recorded write's key is
+/// kept in the same transaction.
+async fn run_one(
+    job: &mut CaseWrite,
+    keys: Option<&Keys>,
+    conn: &mut PgConnection,
+    revision: i64,
+) -> Result<bool, Untrusted> {
+    if let Some(claim) = job.claim() {
+        match claims::held(conn, claim, keys).await {
+            Err(_) => return Err(Untrusted),
+            Ok(Some(refusal)) => {
+                job.refuse(refusal);
+                return Ok(false);
+            }
+            Ok(None) => {}
+        }
+    }
+    let recorded = match job {
+        CaseWrite::Participant(p, _, reply) => reply.keep(case::create_participant(keys, conn, p, revision).await),
+        CaseWrite::Activity(a, _, reply) => reply.keep(case::record_activity(conn, a, revision).await),
+        CaseWrite::Milestone(m, _, reply) => reply.keep(case::record_milestone(conn, m, revision).await),
+        CaseWrite::Assessment(s, _, reply) => reply.keep(case::record_assessment(conn, s, revision).await),
+    }?;
+    if let (true, Some(claim)) = (recorded, job.claim()) {
+        claims::keep(conn, claim, keys).await.map_err(|_| Untrusted)?;
+    }
+    Ok(recorded)
+}
+
+impl PgStore {
+    /// Queues a write and waits for the commit that holds it.
+    pub(crate) async fn batch<F>(
+        &self,
+        write: impl FnOnce(oneshot::Sender<WriteResult<F>>) -> CaseWrite,
+    ) -> WriteResult<F> {
+        let stopped = || StoreError::Backend("the store's writer has stopped".into());
+        let sender = self.writes.sender.get_or_init(|| {
+            let (sender, receiver) = mpsc::unbounded_channel();
+            tokio::spawn(run(self.writes.pool.clone(), self.keys.clone(), receiver));
+            sender
+        });
+        let (done, outcome) = oneshot::channel();
+        sender.send(write(done)).map_err(|_| stopped())?;
+        outcome.await.map_err(|_| stopped())?
+    }
+}

@@ -443,6 +443,30 @@ pub async fn case_work_writes_and_reads_back<B: Backend>(backend: &B) {
         [(PathwayKind::Goal, Some(day(2026, 1, 1))), (PathwayKind::Need, None)]
     );
     assert_eq!(pathway.items[0].id, goal);
+    // The record and pathway read together are the two read apart; another organization's
+    // id finds nothing.
+    let (record, together) = store
+        .participant_with_pathway("school", "c1")
+        .await
+        .expect("read")
+        .expect("found");
+    assert_eq!(record.row, fact.row);
+    assert_eq!(
+        Some(record.participant),
+        store
+            .participant_record("school", "c1")
+            .await
+            .expect("record")
+            .map(|r| r.participant)
+    );
+    assert_eq!(together, pathway);
+    assert!(
+        store
+            .participant_with_pathway("library", "c1")
+            .await
+            .expect("read")
+            .is_none()
+    );
     assert_eq!(store.revision().await.expect("revision"), revision + 6);
 
     // Search: by id prefix, by part of a name (any case), by full name; one organization only.

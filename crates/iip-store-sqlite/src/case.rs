@@ -87,18 +87,18 @@ impl CaseStore for SqliteStore {
         let Some(found) = self.readers.participant(org_id, participant_id)? else {
             return Ok(None);
         };
-        let identity = match self.keys.as_deref() {
-            Some(keys) if found.identity.is_sealed() => {
-                let mut conn = self.pool.acquire().await.map_err(backend)?;
-                let key = identity::data_key(keys, &mut conn, org_id).await?;
-                iip_store::sealing::open(Some(&key), found.row, org_id, found.identity)?
-            }
-            _ => iip_store::sealing::open(None, found.row, org_id, found.identity)?,
+        self.open_record(org_id, found).await.map(Some)
+    }
+
+    async fn participant_with_pathway(
+        &self,
+        org_id: &str,
+        participant_id: &str,
+    ) -> StoreResult<Option<(ParticipantRecord, Pathway)>> {
+        let Some((found, pathway)) = self.readers.participant_with_pathway(org_id, participant_id)? else {
+            return Ok(None);
         };
-        Ok(Some(ParticipantRecord {
-            row: found.row,
-            participant: found.columns.into_participant(identity)?,
-        }))
+        Ok(Some((self.open_record(org_id, found).await?, pathway)))
     }
 
     async fn create_participant_once(&self, p: &Participant, claim: Option<&Claim>) -> WriteResult<ParticipantFact> {
@@ -452,4 +452,22 @@ pub(crate) async fn record_assessment(
 /// A stored consent scope (written by this crate from `ConsentScope::as_str`).
 fn consent_scope(raw: &str) -> StoreResult<ConsentScope> {
     ConsentScope::parse(raw).map_err(StoreError::Corrupt)
+}
+
+impl SqliteStore {
+    /// A participant's record from its stored row, its identity opened.
+    async fn open_record(&self, org_id: &str, found: crate::point::ParticipantRow) -> StoreResult<ParticipantRecord> {
+        let identity = match self.keys.as_deref() {
+            Some(keys) if found.identity.is_sealed() => {
+                let mut conn = self.pool.acquire().await.map_err(backend)?;
+                let key = identity::data_key(keys, &mut conn, org_id).await?;
+                iip_store::sealing::open(Some(&key), found.row, org_id, found.identity)?
+            }
+            _ => iip_store::sealing::open(None, found.row, org_id, found.identity)?,
+        };
+        Ok(ParticipantRecord {
+            row: found.row,
+            participant: found.columns.into_participant(identity)?,
+        })
+    }
 }

@@ -122,124 +122,144 @@ impl Readers {
 
     /// A participant's row of one organization: its columns and stored identity.
     pub(crate) fn participant(&self, org_id: &str, participant_id: &str) -> StoreResult<Option<ParticipantRow>> {
-        self.with(|conn| {
-            conn.prepare_cached(concat!(
-                "SELECT p.id, p.org_id, p.participant_id, p.person_key, p.gender, p.race_ethnicity, \
-                 p.country_of_birth, p.primary_language, p.us_arrival_year, p.zip, p.barriers, ",
-                crate::identity::identity_columns!(),
-                " FROM participant p LEFT JOIN participant_identity i ON i.participant_row = p.id \
-                 WHERE p.org_id = ? AND p.participant_id = ?"
-            ))
-            .and_then(|mut s| {
-                s.query_row((org_id, participant_id), |r| {
-                    Ok(ParticipantRow {
-                        row: r.get(0)?,
-                        columns: iip_store::codec::ParticipantColumns {
-                            org_id: r.get(1)?,
-                            participant_id: r.get(2)?,
-                            person_key: r.get(3)?,
-                            gender: r.get(4)?,
-                            race_ethnicity: r.get(5)?,
-                            country_of_birth: r.get(6)?,
-                            primary_language: r.get(7)?,
-                            us_arrival_year: r.get(8)?,
-                            zip: r.get(9)?,
-                            barriers: r.get(10)?,
-                        },
-                        identity: iip_store::sealing::StoredIdentity {
-                            clear: [r.get(11)?, r.get(12)?, r.get(13)?],
-                            sealed: [r.get(14)?, r.get(15)?, r.get(16)?],
-                        },
-                    })
-                })
-                .optional()
-            })
-            .map_err(failed)
-        })
+        self.with(|conn| participant(conn, org_id, participant_id))
     }
 
     pub(crate) fn pathway(&self, participant_row: i64) -> StoreResult<Pathway> {
+        self.with(|conn| pathway(conn, participant_row))
+    }
+
+    /// A participant's row and pathway in one read transaction: one state, one emptying of
+    /// the page cache.
+    pub(crate) fn participant_with_pathway(
+        &self,
+        org_id: &str,
+        participant_id: &str,
+    ) -> StoreResult<Option<(ParticipantRow, Pathway)>> {
         self.with(|conn| {
-            let mut pathway = Pathway::default();
-            let mut activities = conn
-                .prepare_cached(
-                    "SELECT date, program, hours_centi, element, occurrences FROM activity \
-                     WHERE participant_row = ? ORDER BY date, id",
-                )
-                .map_err(failed)?;
-            let mut rows = activities.query([participant_row]).map_err(failed)?;
-            while let Some(r) = rows.next().map_err(failed)? {
-                let day: String = r.get(0).map_err(failed)?;
-                let element: String = r.get(3).map_err(failed)?;
-                let hundredths: i64 = r.get(2).map_err(failed)?;
-                let occurrences: i64 = r.get(4).map_err(failed)?;
-                let entry = ActivityEntry {
-                    date: date(&day)?,
-                    program: r.get(1).map_err(failed)?,
-                    hundredths: u32::try_from(hundredths).map_err(|_| StoreError::Corrupt("hours".into()))?,
-                    element: (!element.is_empty()).then_some(element),
-                };
-                for _ in 0..occurrences.clamp(1, 1000) {
-                    pathway.activities.push(entry.clone());
-                }
-            }
-            let mut milestones = conn
-                .prepare_cached(
-                    "SELECT date, milestone, element, delivered_by FROM milestone WHERE participant_row = ? \
-                     ORDER BY date, id",
-                )
-                .map_err(failed)?;
-            let mut rows = milestones.query([participant_row]).map_err(failed)?;
-            while let Some(r) = rows.next().map_err(failed)? {
-                let day: String = r.get(0).map_err(failed)?;
-                pathway.milestones.push(MilestoneEntry {
-                    date: date(&day)?,
-                    milestone: r.get(1).map_err(failed)?,
-                    element: r.get(2).map_err(failed)?,
-                    delivered_by: r.get(3).map_err(failed)?,
-                });
-            }
-            let mut assessments = conn
-                .prepare_cached(
-                    "SELECT date, instrument, score FROM assessment WHERE participant_row = ? ORDER BY date, instrument",
-                )
-                .map_err(failed)?;
-            let mut rows = assessments.query([participant_row]).map_err(failed)?;
-            while let Some(r) = rows.next().map_err(failed)? {
-                let day: String = r.get(0).map_err(failed)?;
-                pathway.assessments.push(AssessmentEntry {
-                    date: date(&day)?,
-                    instrument: r.get(1).map_err(failed)?,
-                    score: r.get(2).map_err(failed)?,
-                });
-            }
-            let mut items = conn
-                .prepare_cached(
-                    "SELECT id, kind, element, description, target_date, created_on FROM pathway_item \
-                     WHERE participant_row = ? ORDER BY element, kind, id",
-                )
-                .map_err(failed)?;
-            let mut rows = items.query([participant_row]).map_err(failed)?;
-            while let Some(r) = rows.next().map_err(failed)? {
-                let kind: String = r.get(1).map_err(failed)?;
-                let target: Option<String> = r.get(4).map_err(failed)?;
-                let created: String = r.get(5).map_err(failed)?;
-                pathway.items.push(PathwayItem {
-                    id: r.get(0).map_err(failed)?,
-                    kind: if kind == "goal" {
-                        PathwayKind::Goal
-                    } else {
-                        PathwayKind::Need
-                    },
-                    element: r.get(2).map_err(failed)?,
-                    description: r.get(3).map_err(failed)?,
-                    target_date: target.as_deref().map(date).transpose()?,
-                    created_on: date(&created)?,
-                });
-            }
-            Ok(pathway)
+            let Some(found) = participant(conn, org_id, participant_id)? else {
+                return Ok(None);
+            };
+            let pathway = pathway(conn, found.row)?;
+            Ok(Some((found, pathway)))
         })
     }
+}
+
+fn participant(conn: &Connection, org_id: &str, participant_id: &str) -> StoreResult<Option<ParticipantRow>> {
+    conn.prepare_cached(concat!(
+        "SELECT p.id, p.org_id, p.participant_id, p.person_key, p.gender, p.race_ethnicity, \
+         p.country_of_birth, p.primary_language, p.us_arrival_year, p.zip, p.barriers, ",
+        crate::identity::identity_columns!(),
+        " FROM participant p LEFT JOIN participant_identity i ON i.participant_row = p.id \
+         WHERE p.org_id = ? AND p.participant_id = ?"
+    ))
+    .and_then(|mut s| {
+        s.query_row((org_id, participant_id), |r| {
+            Ok(ParticipantRow {
+                row: r.get(0)?,
+                columns: iip_store::codec::ParticipantColumns {
+                    org_id: r.get(1)?,
+                    participant_id: r.get(2)?,
+                    person_key: r.get(3)?,
+                    gender: r.get(4)?,
+                    race_ethnicity: r.get(5)?,
+                    country_of_birth: r.get(6)?,
+                    primary_language: r.get(7)?,
+                    us_arrival_year: r.get(8)?,
+                    zip: r.get(9)?,
+                    barriers: r.get(10)?,
+                },
+                identity: iip_store::sealing::StoredIdentity {
+                    clear: [r.get(11)?, r.get(12)?, r.get(13)?],
+                    sealed: [r.get(14)?, r.get(15)?, r.get(16)?],
+                },
+            })
+        })
+        .optional()
+    })
+    .map_err(failed)
+}
+
+fn pathway(conn: &Connection, participant_row: i64) -> StoreResult<Pathway> {
+    let mut pathway = Pathway::default();
+    let mut activities = conn
+        .prepare_cached(
+            "SELECT date, program, hours_centi, element, occurrences FROM activity \
+             WHERE participant_row = ? ORDER BY date, id",
+        )
+        .map_err(failed)?;
+    let mut rows = activities.query([participant_row]).map_err(failed)?;
+    while let Some(r) = rows.next().map_err(failed)? {
+        let day: String = r.get(0).map_err(failed)?;
+        let element: String = r.get(3).map_err(failed)?;
+        let hundredths: i64 = r.get(2).map_err(failed)?;
+        let occurrences: i64 = r.get(4).map_err(failed)?;
+        let entry = ActivityEntry {
+            date: date(&day)?,
+            program: r.get(1).map_err(failed)?,
+            hundredths: u32::try_from(hundredths).map_err(|_| StoreError::Corrupt("hours".into()))?,
+            element: (!element.is_empty()).then_some(element),
+        };
+        for _ in 0..occurrences.clamp(1, 1000) {
+            pathway.activities.push(entry.clone());
+        }
+    }
+    let mut milestones = conn
+        .prepare_cached(
+            "SELECT date, milestone, element, delivered_by FROM milestone WHERE participant_row = ? \
+             ORDER BY date, id",
+        )
+        .map_err(failed)?;
+    let mut rows = milestones.query([participant_row]).map_err(failed)?;
+    while let Some(r) = rows.next().map_err(failed)? {
+        let day: String = r.get(0).map_err(failed)?;
+        pathway.milestones.push(MilestoneEntry {
+            date: date(&day)?,
+            milestone: r.get(1).map_err(failed)?,
+            element: r.get(2).map_err(failed)?,
+            delivered_by: r.get(3).map_err(failed)?,
+        });
+    }
+    let mut assessments = conn
+        .prepare_cached(
+            "SELECT date, instrument, score FROM assessment WHERE participant_row = ? ORDER BY date, instrument",
+        )
+        .map_err(failed)?;
+    let mut rows = assessments.query([participant_row]).map_err(failed)?;
+    while let Some(r) = rows.next().map_err(failed)? {
+        let day: String = r.get(0).map_err(failed)?;
+        pathway.assessments.push(AssessmentEntry {
+            date: date(&day)?,
+            instrument: r.get(1).map_err(failed)?,
+            score: r.get(2).map_err(failed)?,
+        });
+    }
+    let mut items = conn
+        .prepare_cached(
+            "SELECT id, kind, element, description, target_date, created_on FROM pathway_item \
+             WHERE participant_row = ? ORDER BY element, kind, id",
+        )
+        .map_err(failed)?;
+    let mut rows = items.query([participant_row]).map_err(failed)?;
+    while let Some(r) = rows.next().map_err(failed)? {
+        let kind: String = r.get(1).map_err(failed)?;
+        let target: Option<String> = r.get(4).map_err(failed)?;
+        let created: String = r.get(5).map_err(failed)?;
+        pathway.items.push(PathwayItem {
+            id: r.get(0).map_err(failed)?,
+            kind: if kind == "goal" {
+                PathwayKind::Goal
+            } else {
+                PathwayKind::Need
+            },
+            element: r.get(2).map_err(failed)?,
+            description: r.get(3).map_err(failed)?,
+            target_date: target.as_deref().map(date).transpose()?,
+            created_on: date(&created)?,
+        });
+    }
+    Ok(pathway)
 }
 
 /// A participant's stored row, before its identity is opened.

@@ -577,6 +577,25 @@ pub trait CaseStore {
 
     fn pathway(&self, participant_row: i64) -> impl Future<Output = StoreResult<Pathway>> + Send;
 
+    /// A participant's record and pathway as of one moment (a backend that can reads both in
+    /// one transaction): what a case worker opens.
+    fn participant_with_pathway(
+        &self,
+        org_id: &str,
+        participant_id: &str,
+    ) -> impl Future<Output = StoreResult<Option<(ParticipantRecord, Pathway)>>> + Send
+    where
+        Self: Sync,
+    {
+        async move {
+            let Some(record) = self.participant_record(org_id, participant_id).await? else {
+                return Ok(None);
+            };
+            let pathway = self.pathway(record.row).await?;
+            Ok(Some((record, pathway)))
+        }
+    }
+
     /// Stores a one-time self-assessment link for a participant, valid until `expires_at`.
     fn create_self_assessment_link(
         &self,

@@ -314,13 +314,7 @@ pub async fn get<S: Store>(
     // The read is audited as it is attempted, while the record and pathway are read; nothing
     // is answered unless the entry was committed. (An id the organization does not have is on
     // the log as an attempt, and answers 404.)
-    let read = async {
-        let Some(record) = state.store.participant_record(&org, &participant_id).await? else {
-            return Ok(None);
-        };
-        let pathway = state.store.pathway(record.row).await?;
-        Ok::<_, iip_store::StoreError>(Some((record, pathway)))
-    };
+    let read = state.store.participant_with_pathway(&org, &participant_id);
     let (audited, read) = tokio::join!(
         state.audit_participant(&user, &org, &participant_id, "read", "api: participant"),
         read

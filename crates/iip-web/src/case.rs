@@ -342,16 +342,15 @@ pub(crate) async fn pathway_view<S: Store>(
     };
     let not_found = || WebError::NotFound("There is no participant with that id in your organization.".into());
     Id::parse(participant_id).map_err(|_| not_found())?;
-    let record = state
+    let (record, pathway) = state
         .store
-        .participant_record(org, participant_id)
+        .participant_with_pathway(org, participant_id)
         .await
         .map_err(internal)?
         .ok_or_else(not_found)?;
     state
         .audit_participant(user, org, participant_id, "read", &reason)
         .await?;
-    let pathway = state.store.pathway(record.row).await.map_err(internal)?;
     let framework = &state.framework;
     let milestone_name = |id: &str| {
         framework

@@ -25,6 +25,123 @@ async fn participant_row(tx: &mut PgConnection, org_id: &str, participant_id: &s
         .map_err(backend)
 }
 
+async fn participant_record_on(
+    conn: &mut PgConnection,
+    keys: Option<&Keys>,
+    org_id: &str,
+    participant_id: &str,
+) -> StoreResult<Option<ParticipantRecord>> {
+    let row = sqlx::query(concat!(
+        "SELECT p.id, p.org_id, p.participant_id, p.person_key, p.gender, p.race_ethnicity, \
+         p.country_of_birth, p.primary_language, p.us_arrival_year, p.zip, p.barriers, ",
+        identity::identity_columns!(),
+        " FROM participant p LEFT JOIN participant_identity i ON i.org_id = p.org_id AND i.participant_row = p.id \
+         WHERE p.org_id = $1 AND p.participant_id = $2"
+    ))
+    .bind(org_id)
+    .bind(participant_id)
+    .fetch_optional(&mut *conn)
+    .await
+    .map_err(backend)?;
+    let Some(row) = row else { return Ok(None) };
+    let identity = identity::read(keys, conn, &row, 11, row.get(0), org_id).await?;
+    let participant = iip_store::codec::ParticipantColumns {
+        org_id: row.get(1),
+        participant_id: row.get(2),
+        person_key: row.get(3),
+        gender: row.get(4),
+        race_ethnicity: row.get(5),
+        country_of_birth: row.get(6),
+        primary_language: row.get(7),
+        us_arrival_year: row.get(8),
+        zip: row.get(9),
+        barriers: row.get(10),
+    }
+    .into_participant(identity)?;
+    Ok(Some(ParticipantRecord {
+        row: row.get(0),
+        participant,
+    }))
+}
+
+async fn pathway_on(conn: &mut PgConnection, participant_row: i64) -> StoreResult<Pathway> {
+    let mut pathway = Pathway::default();
+    for row in sqlx::query(
+        "SELECT date::text, program, hours_centi, element, occurrences FROM activity WHERE participant_row = $1 \
+         ORDER BY date, id",
+    )
+    .bind(participant_row)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(backend)?
+    {
+        let element: String = row.get(3);
+        let entry = ActivityEntry {
+            date: date(&row.get::<String, _>(0))?,
+            program: row.get(1),
+            hundredths: u32::try_from(row.get::<i64, _>(2)).map_err(|_| StoreError::Corrupt("hours".into()))?,
+            element: (!element.is_empty()).then_some(element),
+        };
+        for _ in 0..row.get::<i64, _>(4).clamp(1, 1000) {
+            pathway.activities.push(entry.clone());
+        }
+    }
+    for row in sqlx::query(
+        "SELECT date::text, milestone, element, delivered_by FROM milestone WHERE participant_row = $1 \
+         ORDER BY date, id",
+    )
+    .bind(participant_row)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(backend)?
+    {
+        pathway.milestones.push(MilestoneEntry {
+            date: date(&row.get::<String, _>(0))?,
+            milestone: row.get(1),
+            element: row.get(2),
+            delivered_by: row.get(3),
+        });
+    }
+    for row in sqlx::query(
+        "SELECT date::text, instrument, score FROM assessment WHERE participant_row = $1 ORDER BY date, instrument",
+    )
+    .bind(participant_row)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(backend)?
+    {
+        pathway.assessments.push(AssessmentEntry {
+            date: date(&row.get::<String, _>(0))?,
+            instrument: row.get(1),
+            score: row.get(2),
+        });
+    }
+    for row in sqlx::query(
+        "SELECT id, kind, element, description, target_date::text, created_on::text FROM pathway_item \
+         WHERE participant_row = $1 ORDER BY element, kind, id",
+    )
+    .bind(participant_row)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(backend)?
+    {
+        let target: Option<String> = row.get(4);
+        pathway.items.push(PathwayItem {
+            id: row.get(0),
+            kind: if row.get::<String, _>(1) == "goal" {
+                PathwayKind::Goal
+            } else {
+                PathwayKind::Need
+            },
+            element: row.get(2),
+            description: row.get(3),
+            target_date: target.as_deref().map(date).transpose()?,
+            created_on: date(&row.get::<String, _>(5))?,
+        });
+    }
+    Ok(pathway)
+}
+
 impl CaseStore for PgStore {
     async fn search_participants(&self, org_id: &str, query: &str, limit: u32) -> StoreResult<Vec<ParticipantSummary>> {
         let query = query.trim();
@@ -81,37 +198,21 @@ impl CaseStore for PgStore {
 
     async fn participant_record(&self, org_id: &str, participant_id: &str) -> StoreResult<Option<ParticipantRecord>> {
         let mut conn = self.pool.acquire().await.map_err(backend)?;
-        let row = sqlx::query(concat!(
-            "SELECT p.id, p.org_id, p.participant_id, p.person_key, p.gender, p.race_ethnicity, \
-             p.country_of_birth, p.primary_language, p.us_arrival_year, p.zip, p.barriers, ",
-            identity::identity_columns!(),
-            " FROM participant p LEFT JOIN participant_identity i ON i.org_id = p.org_id AND i.participant_row = p.id \
-             WHERE p.org_id = $1 AND p.participant_id = $2"
-        ))
-        .bind(org_id)
-        .bind(participant_id)
-        .fetch_optional(&mut *conn)
-        .await
-        .map_err(backend)?;
-        let Some(row) = row else { return Ok(None) };
-        let identity = identity::read(self.keys.as_deref(), &mut conn, &row, 11, row.get(0), org_id).await?;
-        let participant = iip_store::codec::ParticipantColumns {
-            org_id: row.get(1),
-            participant_id: row.get(2),
-            person_key: row.get(3),
-            gender: row.get(4),
-            race_ethnicity: row.get(5),
-            country_of_birth: row.get(6),
-            primary_language: row.get(7),
-            us_arrival_year: row.get(8),
-            zip: row.get(9),
-            barriers: row.get(10),
-        }
-        .into_participant(identity)?;
-        Ok(Some(ParticipantRecord {
-            row: row.get(0),
-            participant,
-        }))
+        participant_record_on(&mut conn, self.keys.as_deref(), org_id, participant_id).await
+    }
+
+    async fn participant_with_pathway(
+        &self,
+        org_id: &str,
+        participant_id: &str,
+    ) -> StoreResult<Option<(ParticipantRecord, Pathway)>> {
+        // One connection for the five statements rather than one from the pool for each.
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        let Some(record) = participant_record_on(&mut conn, self.keys.as_deref(), org_id, participant_id).await? else {
+            return Ok(None);
+        };
+        let pathway = pathway_on(&mut conn, record.row).await?;
+        Ok(Some((record, pathway)))
     }
 
     async fn create_participant_once(&self, p: &Participant, claim: Option<&Claim>) -> WriteResult<ParticipantFact> {
@@ -135,81 +236,8 @@ impl CaseStore for PgStore {
     }
 
     async fn pathway(&self, participant_row: i64) -> StoreResult<Pathway> {
-        let mut pathway = Pathway::default();
-        for row in sqlx::query(
-            "SELECT date::text, program, hours_centi, element, occurrences FROM activity WHERE participant_row = $1 \
-             ORDER BY date, id",
-        )
-        .bind(participant_row)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?
-        {
-            let element: String = row.get(3);
-            let entry = ActivityEntry {
-                date: date(&row.get::<String, _>(0))?,
-                program: row.get(1),
-                hundredths: u32::try_from(row.get::<i64, _>(2)).map_err(|_| StoreError::Corrupt("hours".into()))?,
-                element: (!element.is_empty()).then_some(element),
-            };
-            for _ in 0..row.get::<i64, _>(4).clamp(1, 1000) {
-                pathway.activities.push(entry.clone());
-            }
-        }
-        for row in sqlx::query(
-            "SELECT date::text, milestone, element, delivered_by FROM milestone WHERE participant_row = $1 \
-             ORDER BY date, id",
-        )
-        .bind(participant_row)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?
-        {
-            pathway.milestones.push(MilestoneEntry {
-                date: date(&row.get::<String, _>(0))?,
-                milestone: row.get(1),
-                element: row.get(2),
-                delivered_by: row.get(3),
-            });
-        }
-        for row in sqlx::query(
-            "SELECT date::text, instrument, score FROM assessment WHERE participant_row = $1 ORDER BY date, instrument",
-        )
-        .bind(participant_row)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?
-        {
-            pathway.assessments.push(AssessmentEntry {
-                date: date(&row.get::<String, _>(0))?,
-                instrument: row.get(1),
-                score: row.get(2),
-            });
-        }
-        for row in sqlx::query(
-            "SELECT id, kind, element, description, target_date::text, created_on::text FROM pathway_item \
-             WHERE participant_row = $1 ORDER BY element, kind, id",
-        )
-        .bind(participant_row)
-        .fetch_all(&self.pool)
-        .await
-        .map_err(backend)?
-        {
-            let target: Option<String> = row.get(4);
-            pathway.items.push(PathwayItem {
-                id: row.get(0),
-                kind: if row.get::<String, _>(1) == "goal" {
-                    PathwayKind::Goal
-                } else {
-                    PathwayKind::Need
-                },
-                element: row.get(2),
-                description: row.get(3),
-                target_date: target.as_deref().map(date).transpose()?,
-                created_on: date(&row.get::<String, _>(5))?,
-            });
-        }
-        Ok(pathway)
+        let mut conn = self.pool.acquire().await.map_err(backend)?;
+        pathway_on(&mut conn, participant_row).await
     }
 
     async fn create_self_assessment_link(

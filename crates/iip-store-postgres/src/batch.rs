@@ -1,9 +1,9 @@
 //! Group commit for case work on PostgreSQL. Each write used to be a transaction of its own
 //! that moved the store revision, so writers queued on the revision row's lock one commit
 //! (one log flush) at a time. Writes now wait in one queue; a task runs whatever has gathered
-//! (up to `BATCH`) in one transaction on a connection of its own, under the revision row's
-//! lock (taken first, so writers of several servers still take turns), moves the revision
-//! once, commits once and then answers every waiter. A refused write writes nothing and the
+//! (up to `BATCH`) in one transaction on a connection of its own, moves the revision once at
+//! the end (its row's lock held to the commit keeps commits in revision order across
+//! servers), commits once and then answers every waiter. A refused write writes nothing and the
 //! others go on; if a write of the batch fails, each is retried alone, so one bad write
 //! cannot sink the rest.
 
@@ -67,35 +67,39 @@ async fn run(pool: PgPool, keys: Option<Arc<Keys>>, mut receiver: mpsc::Unbounde
     }
 }
 
-/// One transaction for the batch; each recorded write takes the next revision.
+/// One transaction for the batch; each recorded write takes the next revision. The revision
+/// row is locked last, as every other writer of the store does (an import moves it at its
+/// end): taken first, a batch inserting a row an import holds would wait on the import while
+/// the import waited on the revision row.
 async fn write(pool: &PgPool, keys: Option<&Keys>, batch: &mut [CaseWrite]) -> Result<(), StoreError> {
     let mut tx = pool.begin().await.map_err(backend)?;
-    let base: i64 = sqlx::query_scalar("SELECT revision FROM store_revision WHERE id = 1 FOR UPDATE")
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(backend)?;
-    let mut revision = base;
+    // Recorded writes are numbered 1, 2, … here and moved past the store's revision below.
+    let mut recorded = 0;
     for job in batch.iter_mut() {
-        match run_one(job, keys, &mut tx, revision + 1).await {
-            Ok(true) => revision += 1,
+        match run_one(job, keys, &mut tx, recorded + 1).await {
+            Ok(true) => recorded += 1,
             Ok(false) => {}
             Err(Untrusted) => return Err(StoreError::Backend("a write of the batch failed".into())),
         }
     }
-    if revision > base {
-        sqlx::query("UPDATE store_revision SET revision = $1 WHERE id = 1")
-            .bind(revision)
-            .execute(&mut *tx)
-            .await
-            .map_err(backend)?;
+    if recorded > 0 {
+        let last: i64 =
+            sqlx::query_scalar("UPDATE store_revision SET revision = revision + $1 WHERE id = 1 RETURNING revision")
+                .bind(recorded)
+                .fetch_one(&mut *tx)
+                .await
+                .map_err(backend)?;
+        for job in batch.iter_mut() {
+            job.shift_revision(last - recorded);
+        }
     }
     crate::commit(tx).await
 }
 
 /// Runs one write as revision `revision`: `Ok(true)` when it was recorded, `Ok(false)` when
-/// refused (nothing written), `Err` when the transaction can no longer be trusted. A write
-/// with an idempotency key already held is refused before it runs; a recorded write's key is
-/// kept in the same transaction.
+/// refused (nothing written), `Err` when the transaction can no longer be trusted. The
+/// write's idempotency key is taken first (a key already held refuses it), and let go of
+/// if the write is refused.
 async fn run_one(
     job: &mut CaseWrite,
     keys: Option<&Keys>,
@@ -103,7 +107,7 @@ async fn run_one(
     revision: i64,
 ) -> Result<bool, Untrusted> {
     if let Some(claim) = job.claim() {
-        match claims::held(conn, claim, keys).await {
+        match claims::take(conn, claim, keys).await {
             Err(_) => return Err(Untrusted),
             Ok(Some(refusal)) => {
                 job.refuse(refusal);
@@ -118,8 +122,8 @@ async fn run_one(
         CaseWrite::Milestone(m, _, reply) => reply.keep(case::record_milestone(conn, m, revision).await),
         CaseWrite::Assessment(s, _, reply) => reply.keep(case::record_assessment(conn, s, revision).await),
     }?;
-    if let (true, Some(claim)) = (recorded, job.claim()) {
-        claims::keep(conn, claim, keys).await.map_err(|_| Untrusted)?;
+    if let (false, Some(claim)) = (recorded, job.claim()) {
+        claims::release(conn, claim, keys).await.map_err(|_| Untrusted)?;
     }
     Ok(recorded)
 }

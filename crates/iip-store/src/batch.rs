@@ -37,6 +37,12 @@ impl<F> Reply<F> {
         result
     }
 
+    fn shift_revision(&mut self, by: i64) {
+        if let Some(Ok(Ok(recorded))) = &mut self.outcome {
+            recorded.revision += by;
+        }
+    }
+
     fn finish(self, committed: &Result<(), StoreError>) {
         let outcome = match (committed, self.outcome) {
             (Ok(()), Some(outcome)) => outcome,
@@ -75,6 +81,18 @@ impl CaseWrite {
             CaseWrite::Activity(_, _, reply) => reply.outcome = Some(Ok(Err(refusal))),
             CaseWrite::Milestone(_, _, reply) => reply.outcome = Some(Ok(Err(refusal))),
             CaseWrite::Assessment(_, _, reply) => reply.outcome = Some(Ok(Err(refusal))),
+        }
+    }
+
+    /// Adds `by` to the revision of a recorded write: for a backend that numbers its batch's
+    /// writes 1, 2, … and learns the revision they follow only when it moves the revision,
+    /// at the end of the transaction.
+    pub fn shift_revision(&mut self, by: i64) {
+        match self {
+            CaseWrite::Participant(_, _, reply) => reply.shift_revision(by),
+            CaseWrite::Activity(_, _, reply) => reply.shift_revision(by),
+            CaseWrite::Milestone(_, _, reply) => reply.shift_revision(by),
+            CaseWrite::Assessment(_, _, reply) => reply.shift_revision(by),
         }
     }
 

@@ -5,11 +5,11 @@
 //! the end (its row's lock held to the commit keeps commits in revision order across
 //! servers), commits once and then answers every waiter. A refused write writes nothing and the
 //! others go on; if a write of the batch fails, each is retried alone, so one bad write
-//! cannot sink the rest.
+//! cannot sink the rest (`iip_store::batch::commit_batch`).
 
 use std::sync::OnceLock;
 
-use iip_store::batch::{CaseWrite, Untrusted};
+use iip_store::batch::{CaseWrite, Transact, Untrusted, commit_batch};
 use iip_store::sealing::Keys;
 use iip_store::{StoreError, WriteResult};
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
@@ -48,22 +48,22 @@ impl WriteQueue {
 }
 
 async fn run(pool: PgPool, keys: Option<Arc<Keys>>, mut receiver: mpsc::UnboundedReceiver<CaseWrite>) {
+    let writer = Writer { pool, keys };
     let mut batch = Vec::with_capacity(BATCH);
     while receiver.recv_many(&mut batch, BATCH).await > 0 {
-        let committed = write(&pool, keys.as_deref(), &mut batch).await;
-        // Retried alone only when a write of the batch failed: not when the server is out of
-        // reach (each would wait for a connection in turn) and never when the commit's outcome
-        // is unknown (a retry could record a committed write twice).
-        if !matches!(committed, Err(StoreError::Backend(_))) || batch.len() == 1 {
-            for job in batch.drain(..) {
-                job.finish(&committed);
-            }
-            continue;
-        }
-        for mut job in batch.drain(..) {
-            let committed = write(&pool, keys.as_deref(), std::slice::from_mut(&mut job)).await;
-            job.finish(&committed);
-        }
+        commit_batch(&mut batch, &writer).await;
+    }
+}
+
+/// The queue task's connection and keys.
+struct Writer {
+    pool: PgPool,
+    keys: Option<Arc<Keys>>,
+}
+
+impl Transact<CaseWrite> for Writer {
+    fn transact(&self, jobs: &mut [CaseWrite]) -> impl Future<Output = Result<(), StoreError>> + Send {
+        write(&self.pool, self.keys.as_deref(), jobs)
     }
 }
 
@@ -79,7 +79,7 @@ async fn write(pool: &PgPool, keys: Option<&Keys>, batch: &mut [CaseWrite]) -> R
         match run_one(job, keys, &mut tx, recorded + 1).await {
             Ok(true) => recorded += 1,
             Ok(false) => {}
-            Err(Untrusted) => return Err(StoreError::Backend("a write of the batch failed".into())),
+            Err(untrusted) => return Err(untrusted.into_batch_error()),
         }
     }
     if recorded > 0 {
@@ -108,7 +108,7 @@ async fn run_one(
 ) -> Result<bool, Untrusted> {
     if let Some(claim) = job.claim() {
         match claims::take(conn, claim, keys).await {
-            Err(_) => return Err(Untrusted),
+            Err(e) => return Err(Untrusted(e)),
             Ok(Some(refusal)) => {
                 job.refuse(refusal);
                 return Ok(false);
@@ -123,7 +123,7 @@ async fn run_one(
         CaseWrite::Assessment(s, _, reply) => reply.keep(case::record_assessment(conn, s, revision).await),
     }?;
     if let (false, Some(claim)) = (recorded, job.claim()) {
-        claims::release(conn, claim, keys).await.map_err(|_| Untrusted)?;
+        claims::release(conn, claim, keys).await.map_err(Untrusted)?;
     }
     Ok(recorded)
 }

@@ -8,7 +8,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use iip_store::batch::{CaseWrite, Untrusted};
+use iip_store::batch::{CaseWrite, Queued, Transact, Untrusted, commit_batch};
 use iip_store::sealing::Keys;
 use iip_store::{StoreError, WriteResult};
 use sqlx::{SqliteConnection, SqlitePool};
@@ -39,7 +39,7 @@ impl Job {
         let Job::Case(write) = self else { return Ok(false) };
         if let Some(claim) = write.claim() {
             match claims::held(conn, claim, keys).await {
-                Err(_) => return Err(Untrusted),
+                Err(e) => return Err(Untrusted(e)),
                 Ok(Some(refusal)) => {
                     write.refuse(refusal);
                     return Ok(false);
@@ -54,11 +54,13 @@ impl Job {
             CaseWrite::Assessment(s, _, reply) => reply.keep(case::record_assessment(conn, s, revision).await),
         }?;
         if let (true, Some(claim)) = (recorded, write.claim()) {
-            claims::keep(conn, claim, keys).await.map_err(|_| Untrusted)?;
+            claims::keep(conn, claim, keys).await.map_err(Untrusted)?;
         }
         Ok(recorded)
     }
+}
 
+impl Queued for Job {
     fn finish(self, committed: &Result<(), StoreError>) {
         match self {
             Job::Audit(pending) => {
@@ -80,19 +82,22 @@ pub(crate) fn queue() -> Arc<WriteQueue> {
 }
 
 async fn run(writer: SqlitePool, keys: Option<Arc<Keys>>, mut receiver: mpsc::UnboundedReceiver<Job>) {
+    let writer = Writer { writer, keys };
     let mut batch = Vec::with_capacity(BATCH);
     while receiver.recv_many(&mut batch, BATCH).await > 0 {
-        let committed = write(&writer, keys.as_deref(), &mut batch).await;
-        if committed.is_ok() || batch.len() == 1 {
-            for job in batch.drain(..) {
-                job.finish(&committed);
-            }
-            continue;
-        }
-        for mut job in batch.drain(..) {
-            let committed = write(&writer, keys.as_deref(), std::slice::from_mut(&mut job)).await;
-            job.finish(&committed);
-        }
+        commit_batch(&mut batch, &writer).await;
+    }
+}
+
+/// The queue task's connection and keys.
+struct Writer {
+    writer: SqlitePool,
+    keys: Option<Arc<Keys>>,
+}
+
+impl Transact<Job> for Writer {
+    fn transact(&self, jobs: &mut [Job]) -> impl Future<Output = Result<(), StoreError>> + Send {
+        write(&self.writer, self.keys.as_deref(), jobs)
     }
 }
 
@@ -108,7 +113,7 @@ async fn write(writer: &SqlitePool, keys: Option<&Keys>, batch: &mut [Job]) -> R
         match job.run(keys, &mut tx, revision + 1).await {
             Ok(true) => revision += 1,
             Ok(false) => {}
-            Err(Untrusted) => return Err(StoreError::Backend("a write of the batch failed".into())),
+            Err(untrusted) => return Err(untrusted.into_batch_error()),
         }
     }
     let entries: Vec<&audit::Pending> = batch

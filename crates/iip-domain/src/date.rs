@@ -51,6 +51,28 @@ impl Date {
     pub fn from_day_number(days: i32) -> Option<Self> {
         time::Date::from_julian_day(days + 2_440_588).ok().map(Self)
     }
+
+    /// `YYYY-MM-DD` written digit by digit, for years 0 to 9999 (every date `parse` accepts):
+    /// dates are most of a pathway's JSON, and `fmt`'s machinery was a twentieth of a record
+    /// read's time.
+    fn iso(self) -> Option<[u8; 10]> {
+        let year = u16::try_from(self.0.year()).ok().filter(|y| *y <= 9999)?;
+        let (month, day) = (u16::from(u8::from(self.0.month())), u16::from(self.0.day()));
+        // `v % 10` is below 10, so the cast loses nothing.
+        let digit = |v: u16| b'0' + (v % 10) as u8;
+        Some([
+            digit(year / 1000),
+            digit(year / 100),
+            digit(year / 10),
+            digit(year),
+            b'-',
+            digit(month / 10),
+            digit(month),
+            b'-',
+            digit(day / 10),
+            digit(day),
+        ])
+    }
 }
 
 impl fmt::Display for Date {
@@ -67,7 +89,10 @@ impl fmt::Display for Date {
 
 impl Serialize for Date {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.collect_str(self)
+        match self.iso().as_ref().map(|bytes| std::str::from_utf8(bytes)) {
+            Some(Ok(text)) => serializer.serialize_str(text),
+            _ => serializer.collect_str(self),
+        }
     }
 }
 
@@ -141,6 +166,21 @@ impl Serialize for ProgramYear {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn serializes_as_it_displays_across_the_years() {
+        // Every day from year 0 to 9999 in steps of 97 days, and the ends of the range.
+        let first = Date::parse("0000-01-01").expect("date").day_number();
+        let last = Date::parse("9999-12-31").expect("date").day_number();
+        let mut days: Vec<i32> = (first..=last).step_by(97).collect();
+        days.extend([first, last]);
+        for day in days {
+            let date = Date::from_day_number(day).expect("in range");
+            let json = serde_json::to_string(&date).expect("serializes");
+            assert_eq!(json, format!("\"{date}\""));
+            assert_eq!(Date::parse(&date.to_string()), Ok(date));
+        }
+    }
 
     #[test]
     fn parses_real_dates_only() {

@@ -459,7 +459,7 @@ pub async fn case_work_writes_and_reads_back<B: Backend>(backend: &B) {
             .expect("record")
             .map(|r| r.participant)
     );
-    assert_eq!(together, pathway);
+    assert_eq!(*together, pathway);
     assert!(
         store
             .participant_with_pathway("library", "c1")

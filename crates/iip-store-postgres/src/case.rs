@@ -2,6 +2,8 @@
 //! its own transaction that also bumps the store revision, and hands back the fact the
 //! metrics snapshot applies, so the dashboard counts it at once.
 
+use std::sync::Arc;
+
 use iip_domain::Date;
 use iip_domain::facts::{ActivityFact, AssessmentFact, MilestoneFact, ParticipantFact};
 use iip_domain::records::{Activity, Assessment, MilestoneRecord, Participant};
@@ -205,14 +207,14 @@ impl CaseStore for PgStore {
         &self,
         org_id: &str,
         participant_id: &str,
-    ) -> StoreResult<Option<(ParticipantRecord, Pathway)>> {
+    ) -> StoreResult<Option<(ParticipantRecord, Arc<Pathway>)>> {
         // One connection for the five statements rather than one from the pool for each.
         let mut conn = self.pool.acquire().await.map_err(backend)?;
         let Some(record) = participant_record_on(&mut conn, self.keys.as_deref(), org_id, participant_id).await? else {
             return Ok(None);
         };
         let pathway = pathway_on(&mut conn, record.row).await?;
-        Ok(Some((record, pathway)))
+        Ok(Some((record, Arc::new(pathway))))
     }
 
     async fn create_participant_once(&self, p: &Participant, claim: Option<&Claim>) -> WriteResult<ParticipantFact> {

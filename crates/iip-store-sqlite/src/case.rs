@@ -2,6 +2,8 @@
 //! its own transaction that also bumps the store revision, and hands back the fact the
 //! metrics snapshot applies, so the dashboard counts it at once.
 
+use std::sync::Arc;
+
 use iip_domain::Date;
 use iip_domain::facts::{ActivityFact, AssessmentFact, MilestoneFact, ParticipantFact};
 use iip_domain::records::{Activity, Assessment, MilestoneRecord, Participant};
@@ -94,7 +96,7 @@ impl CaseStore for SqliteStore {
         &self,
         org_id: &str,
         participant_id: &str,
-    ) -> StoreResult<Option<(ParticipantRecord, Pathway)>> {
+    ) -> StoreResult<Option<(ParticipantRecord, Arc<Pathway>)>> {
         let Some((found, pathway)) = self.readers.participant_with_pathway(org_id, participant_id)? else {
             return Ok(None);
         };

@@ -6,9 +6,14 @@
 //! pathway — are lookups by key that SQLite answers from its page cache in microseconds, so
 //! they run here directly, on idle connections kept for the purpose. In WAL mode a reader
 //! never waits for the writer, and these connections refuse to write (`query_only`).
+//!
+//! A participant's pathway is kept between its changes (`PathwayCache`): the participant's
+//! row carries a version that triggers move with every change to the pathway's rows
+//! (migration 0016), so a kept pathway is used only while the row still says it is current.
 
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use iip_domain::facts::OrgNode;
@@ -21,9 +26,48 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 /// Connections kept idle at most (one per thread that reads at once, and a few spare).
 const MOST_IDLE: usize = 16;
 
+/// Pathways kept at most; past it the cache starts afresh (a simple bound: the pathways a
+/// server's case workers open within minutes fit, and a state-size store is not held).
+const MOST_PATHWAYS: usize = 4096;
+
 pub(crate) struct Readers {
     path: PathBuf,
     idle: Mutex<Vec<Connection>>,
+    pathways: PathwayCache,
+}
+
+/// Pathways read since their last change, by participant row, with the version they were
+/// read at. Only the pathway is kept (activities, milestones, assessments, needs and goals),
+/// never the record's identity: names and dates of birth stay sealed in the store.
+#[derive(Default)]
+struct PathwayCache {
+    kept: Mutex<HashMap<i64, (i64, Arc<Pathway>)>>,
+}
+
+impl PathwayCache {
+    /// The pathway kept for `row` if it was read at `version`.
+    fn get(&self, row: i64, version: i64) -> Option<Arc<Pathway>> {
+        let kept = self.kept.lock().ok()?;
+        match kept.get(&row) {
+            Some((at, pathway)) if *at == version => Some(Arc::clone(pathway)),
+            _ => None,
+        }
+    }
+
+    fn keep(&self, row: i64, version: i64, pathway: &Arc<Pathway>) {
+        if let Ok(mut kept) = self.kept.lock() {
+            if kept.len() >= MOST_PATHWAYS && !kept.contains_key(&row) {
+                kept.clear();
+            }
+            kept.insert(row, (version, Arc::clone(pathway)));
+        }
+    }
+
+    fn clear(&self) {
+        if let Ok(mut kept) = self.kept.lock() {
+            kept.clear();
+        }
+    }
 }
 
 fn failed(e: rusqlite::Error) -> StoreError {
@@ -44,6 +88,7 @@ impl Readers {
         Self {
             path,
             idle: Mutex::new(Vec::new()),
+            pathways: PathwayCache::default(),
         }
     }
 
@@ -81,11 +126,13 @@ impl Readers {
         outcome
     }
 
-    /// Closes the idle connections (the store is closing; a later read opens afresh).
+    /// Closes the idle connections and forgets kept pathways (the store is closing; a later
+    /// read opens afresh).
     pub(crate) fn close(&self) {
         if let Ok(mut idle) = self.idle.lock() {
             idle.clear();
         }
+        self.pathways.clear();
     }
 
     pub(crate) fn revision(&self) -> StoreResult<i64> {
@@ -130,17 +177,23 @@ impl Readers {
     }
 
     /// A participant's row and pathway in one read transaction: one state, one emptying of
-    /// the page cache.
+    /// the page cache. The pathway comes from the cache when the row's version says the kept
+    /// one is current; the version and the rows are read in the same transaction, so a kept
+    /// pathway is always the one stored at its version.
     pub(crate) fn participant_with_pathway(
         &self,
         org_id: &str,
         participant_id: &str,
-    ) -> StoreResult<Option<(ParticipantRow, Pathway)>> {
+    ) -> StoreResult<Option<(ParticipantRow, Arc<Pathway>)>> {
         self.with(|conn| {
             let Some(found) = participant(conn, org_id, participant_id)? else {
                 return Ok(None);
             };
-            let pathway = pathway(conn, found.row)?;
+            if let Some(kept) = self.pathways.get(found.row, found.pathway_version) {
+                return Ok(Some((found, kept)));
+            }
+            let pathway = Arc::new(pathway(conn, found.row)?);
+            self.pathways.keep(found.row, found.pathway_version, &pathway);
             Ok(Some((found, pathway)))
         })
     }
@@ -149,7 +202,7 @@ impl Readers {
 fn participant(conn: &Connection, org_id: &str, participant_id: &str) -> StoreResult<Option<ParticipantRow>> {
     conn.prepare_cached(concat!(
         "SELECT p.id, p.org_id, p.participant_id, p.person_key, p.gender, p.race_ethnicity, \
-         p.country_of_birth, p.primary_language, p.us_arrival_year, p.zip, p.barriers, ",
+         p.country_of_birth, p.primary_language, p.us_arrival_year, p.zip, p.barriers, p.pathway_version, ",
         crate::identity::identity_columns!(),
         " FROM participant p LEFT JOIN participant_identity i ON i.participant_row = p.id \
          WHERE p.org_id = ? AND p.participant_id = ?"
@@ -170,9 +223,10 @@ fn participant(conn: &Connection, org_id: &str, participant_id: &str) -> StoreRe
                     zip: r.get(9)?,
                     barriers: r.get(10)?,
                 },
+                pathway_version: r.get(11)?,
                 identity: iip_store::sealing::StoredIdentity {
-                    clear: [r.get(11)?, r.get(12)?, r.get(13)?],
-                    sealed: [r.get(14)?, r.get(15)?, r.get(16)?],
+                    clear: [r.get(12)?, r.get(13)?, r.get(14)?],
+                    sealed: [r.get(15)?, r.get(16)?, r.get(17)?],
                 },
             })
         })
@@ -266,5 +320,7 @@ fn pathway(conn: &Connection, participant_row: i64) -> StoreResult<Pathway> {
 pub(crate) struct ParticipantRow {
     pub(crate) row: i64,
     pub(crate) columns: iip_store::codec::ParticipantColumns,
+    /// Moves with every change to the participant's pathway (migration 0016).
+    pub(crate) pathway_version: i64,
     pub(crate) identity: iip_store::sealing::StoredIdentity,
 }

@@ -578,12 +578,13 @@ pub trait CaseStore {
     fn pathway(&self, participant_row: i64) -> impl Future<Output = StoreResult<Pathway>> + Send;
 
     /// A participant's record and pathway as of one moment (a backend that can reads both in
-    /// one transaction): what a case worker opens.
+    /// one transaction): what a case worker opens. The pathway is shared so that a backend
+    /// may keep it between changes.
     fn participant_with_pathway(
         &self,
         org_id: &str,
         participant_id: &str,
-    ) -> impl Future<Output = StoreResult<Option<(ParticipantRecord, Pathway)>>> + Send
+    ) -> impl Future<Output = StoreResult<Option<(ParticipantRecord, std::sync::Arc<Pathway>)>>> + Send
     where
         Self: Sync,
     {
@@ -592,7 +593,7 @@ pub trait CaseStore {
                 return Ok(None);
             };
             let pathway = self.pathway(record.row).await?;
-            Ok(Some((record, pathway)))
+            Ok(Some((record, std::sync::Arc::new(pathway))))
         }
     }
 

@@ -14,8 +14,7 @@ use axum::response::{IntoResponse, Response};
 use iip_domain::facts::FactSink;
 use iip_domain::{Date, Id};
 use iip_exchange::{parse, spec};
-use iip_store::{Claim, PathwayKind, Refused, Store};
-use serde::Serialize;
+use iip_store::{Claim, Refused, Store};
 use serde_json::{Map, Value, json};
 
 use crate::auth::CurrentUser;
@@ -327,129 +326,16 @@ pub async fn get<S: Store>(
     if let Err(e) = audited {
         return web_error(e);
     }
-    (StatusCode::OK, Json(RecordView::new(&record.participant, &pathway))).into_response()
-}
-
-/// The answer of `GET /api/participants/{id}`, serialized straight from the record (no
-/// intermediate JSON values: this is the API's most frequent read).
-#[derive(Serialize)]
-struct RecordView<'a> {
-    participant: ParticipantView<'a>,
-    activities: Vec<ActivityView<'a>>,
-    milestones: Vec<MilestoneView<'a>>,
-    assessments: Vec<AssessmentView<'a>>,
-    needs: Vec<ItemView<'a>>,
-    goals: Vec<ItemView<'a>>,
-}
-
-#[derive(Serialize)]
-struct ParticipantView<'a> {
-    participant_id: &'a str,
-    person_key: Option<&'a str>,
-    first_name: Option<&'a str>,
-    last_name: Option<&'a str>,
-    date_of_birth: Option<Date>,
-    gender: Option<&'static str>,
-    race_ethnicity: Option<&'static str>,
-    country_of_birth: Option<&'a str>,
-    primary_language: Option<&'a str>,
-    us_arrival_year: Option<i32>,
-    zip: Option<&'a str>,
-    barriers: Vec<&'static str>,
-}
-
-#[derive(Serialize)]
-struct ActivityView<'a> {
-    date: Date,
-    program: &'a str,
-    hours: f64,
-    element: Option<&'a str>,
-}
-
-#[derive(Serialize)]
-struct MilestoneView<'a> {
-    date: Date,
-    milestone: &'a str,
-    element: &'a str,
-}
-
-#[derive(Serialize)]
-struct AssessmentView<'a> {
-    date: Date,
-    instrument: &'a str,
-    score: f64,
-}
-
-#[derive(Serialize)]
-struct ItemView<'a> {
-    element: &'a str,
-    description: &'a str,
-    target_date: Option<Date>,
-    created_on: Date,
-}
-
-impl<'a> RecordView<'a> {
-    fn new(p: &'a iip_domain::records::Participant, pathway: &'a iip_store::Pathway) -> Self {
-        let items = |kind: PathwayKind| {
-            pathway
-                .items
-                .iter()
-                .filter(|i| i.kind == kind)
-                .map(|i| ItemView {
-                    element: &i.element,
-                    description: &i.description,
-                    target_date: i.target_date,
-                    created_on: i.created_on,
-                })
-                .collect()
-        };
-        RecordView {
-            participant: ParticipantView {
-                participant_id: p.participant_id.as_str(),
-                person_key: p.person_key.as_ref().map(|k| k.as_str()),
-                first_name: p.identity.first_name.as_deref(),
-                last_name: p.identity.last_name.as_deref(),
-                date_of_birth: p.identity.date_of_birth,
-                gender: p.gender.map(|g| g.as_str()),
-                race_ethnicity: p.race_ethnicity.map(|r| r.as_str()),
-                country_of_birth: p.country_of_birth.as_ref().map(|c| c.as_str()),
-                primary_language: p.primary_language.as_ref().map(|l| l.as_str()),
-                us_arrival_year: p.us_arrival_year,
-                zip: p.zip.as_ref().map(|z| z.as_str()),
-                barriers: p.barriers.iter().map(|b| b.as_str()).collect(),
-            },
-            activities: pathway
-                .activities
-                .iter()
-                .map(|a| ActivityView {
-                    date: a.date,
-                    program: &a.program,
-                    hours: f64::from(a.hundredths) / 100.0,
-                    element: a.element.as_deref(),
-                })
-                .collect(),
-            milestones: pathway
-                .milestones
-                .iter()
-                .map(|m| MilestoneView {
-                    date: m.date,
-                    milestone: &m.milestone,
-                    element: &m.element,
-                })
-                .collect(),
-            assessments: pathway
-                .assessments
-                .iter()
-                .map(|a| AssessmentView {
-                    date: a.date,
-                    instrument: &a.instrument,
-                    score: a.score,
-                })
-                .collect(),
-            needs: items(PathwayKind::Need),
-            goals: items(PathwayKind::Goal),
-        }
-    }
+    let body = state.record_json(&record, &pathway);
+    (
+        StatusCode::OK,
+        [(
+            axum::http::header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        body,
+    )
+        .into_response()
 }
 
 /// `POST /api/participants/{id}/{activities|milestones|assessments}`.

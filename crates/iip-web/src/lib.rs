@@ -15,6 +15,7 @@ mod gaps;
 pub mod live;
 pub mod openapi;
 mod pages;
+mod record_json;
 mod referrals;
 mod selfassess;
 mod sharing;
@@ -57,6 +58,8 @@ pub struct AppState<S> {
     tokens: token_cache::TokenCache,
     /// The organization tree as of a store revision (see [`auth::org_tree`]).
     pub(crate) org_tree: std::sync::Mutex<Option<(i64, Arc<iip_auth::OrgTree>)>>,
+    /// Pathways' JSON kept between their changes (`record_json.rs`).
+    pathway_json: record_json::PathwayJson,
 }
 
 impl<S: Store> AppState<S> {
@@ -76,7 +79,17 @@ impl<S: Store> AppState<S> {
             referral_flag_days: 7,
             tokens: token_cache::TokenCache::default(),
             org_tree: std::sync::Mutex::new(None),
+            pathway_json: record_json::PathwayJson::default(),
         })
+    }
+
+    /// The JSON of a participant's record as `GET /api/participants/{id}` answers it.
+    pub(crate) fn record_json(
+        &self,
+        record: &iip_store::ParticipantRecord,
+        pathway: &Arc<iip_store::Pathway>,
+    ) -> String {
+        self.pathway_json.record(record.row, &record.participant, pathway)
     }
 
     /// Stops trusting every remembered bearer token (an account was disabled here).

@@ -189,11 +189,14 @@ impl Readers {
             let Some(found) = participant(conn, org_id, participant_id)? else {
                 return Ok(None);
             };
-            if let Some(kept) = self.pathways.get(found.row, found.pathway_version) {
+            let version = found.pathway_version;
+            if let Some(kept) = version.and_then(|v| self.pathways.get(found.row, v)) {
                 return Ok(Some((found, kept)));
             }
             let pathway = Arc::new(pathway(conn, found.row)?);
-            self.pathways.keep(found.row, found.pathway_version, &pathway);
+            if let Some(version) = version {
+                self.pathways.keep(found.row, version, &pathway);
+            }
             Ok(Some((found, pathway)))
         })
     }
@@ -202,10 +205,10 @@ impl Readers {
 fn participant(conn: &Connection, org_id: &str, participant_id: &str) -> StoreResult<Option<ParticipantRow>> {
     conn.prepare_cached(concat!(
         "SELECT p.id, p.org_id, p.participant_id, p.person_key, p.gender, p.race_ethnicity, \
-         p.country_of_birth, p.primary_language, p.us_arrival_year, p.zip, p.barriers, p.pathway_version, ",
+         p.country_of_birth, p.primary_language, p.us_arrival_year, p.zip, p.barriers, v.version, ",
         crate::identity::identity_columns!(),
         " FROM participant p LEFT JOIN participant_identity i ON i.participant_row = p.id \
-         WHERE p.org_id = ? AND p.participant_id = ?"
+         LEFT JOIN pathway_version v ON v.participant_row = p.id WHERE p.org_id = ? AND p.participant_id = ?"
     ))
     .and_then(|mut s| {
         s.query_row((org_id, participant_id), |r| {
@@ -320,7 +323,8 @@ fn pathway(conn: &Connection, participant_row: i64) -> StoreResult<Pathway> {
 pub(crate) struct ParticipantRow {
     pub(crate) row: i64,
     pub(crate) columns: iip_store::codec::ParticipantColumns,
-    /// Moves with every change to the participant's pathway (migration 0016).
-    pub(crate) pathway_version: i64,
+    /// Moves with every change to the participant's pathway (migration 0016); `None` (no
+    /// version row) keeps nothing.
+    pub(crate) pathway_version: Option<i64>,
     pub(crate) identity: iip_store::sealing::StoredIdentity,
 }

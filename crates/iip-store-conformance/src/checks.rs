@@ -679,6 +679,63 @@ pub async fn concurrent_audit_appends_form_one_chain<B: Backend>(backend: &B) {
     assert!(iip_auth::audit::verify(iip_auth::audit::GENESIS.to_vec(), entries).is_err());
 }
 
+/// Audit entries appended alone (a read's) and with case writes (a change's), at once from
+/// many tasks, form one unbroken chain: a backend may commit the two kinds of batch on
+/// different connections, but never as two chains.
+pub async fn audit_entries_alone_and_with_writes_form_one_chain<B: Backend>(backend: &B) {
+    let (store, _dir) = imported(backend, None).await;
+    let event = |worker: i64, n: i64, action: &str| AuditEvent {
+        at: 1_700_000_000 + n,
+        user_id: Some(worker),
+        org_id: "school".into(),
+        action: action.into(),
+        subject: format!("participant:school/p{n}"),
+        reason: "conformance".into(),
+    };
+    let mut tasks = Vec::new();
+    for worker in 0..4_i64 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            for n in 0..15_i64 {
+                let entry = event(worker, n, if worker % 2 == 0 { "read" } else { "change" });
+                let audited = store.append_audit(&entry, iip_auth::audit::chain_hash);
+                if worker % 2 == 0 {
+                    audited.await.expect("read entry");
+                    continue;
+                }
+                let first = Date::from_ymd(2024, 1, 1).expect("date").day_number();
+                let day = Date::from_day_number(first + i32::try_from(n + 15 * worker).expect("small")).expect("date");
+                let write = activity("school", "p2", day, 100);
+                let (written, audited) = tokio::join!(store.record_activity(&write), audited);
+                written.expect("activity").expect("recorded");
+                audited.expect("change entry");
+            }
+        }));
+    }
+    for task in tasks {
+        task.await.expect("worker");
+    }
+    let all = store.audit_events(0, 1000).await.expect("events");
+    assert_eq!(all.len(), 60);
+    iip_auth::audit::verify(
+        iip_auth::audit::GENESIS.to_vec(),
+        all.iter()
+            .map(|e| (e.id, &e.event, e.prev_hash.as_slice(), e.hash.as_slice())),
+    )
+    .expect("one unbroken chain");
+    let pathway = store
+        .participant_with_pathway("school", "p2")
+        .await
+        .expect("read")
+        .expect("found")
+        .1;
+    assert_eq!(
+        pathway.activities.len(),
+        1 + 30,
+        "the import's session and the 30 written"
+    );
+}
+
 pub async fn sealed_identities_leave_nothing_readable<B: Backend>(backend: &B) {
     let key = MasterKey::generate().expect("key");
     let (store, dir) = imported(backend, Some(key.clone())).await;

@@ -192,6 +192,7 @@ macro_rules! conformance_tests {
             self_assessment_links_are_used_once,
             consent_is_dated_and_revocable,
             concurrent_audit_appends_form_one_chain,
+            audit_entries_alone_and_with_writes_form_one_chain,
             sealed_identities_leave_nothing_readable,
             concurrent_case_writes_all_land,
             forgetting_removes_identities_and_keeps_counts,

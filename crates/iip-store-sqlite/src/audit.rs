@@ -4,11 +4,16 @@
 //! append still returns only once its entry is committed. The table's triggers refuse edits
 //! and deletions.
 
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
 use iip_domain::audit::{AuditEvent, StoredAuditEvent};
 use iip_store::{AuditStore, StoreError, StoreResult};
 use sqlx::{Row, SqliteConnection};
 use tokio::sync::oneshot;
 
+use crate::point::failed;
 use crate::{SqliteStore, backend};
 
 /// The hash before the first entry.
@@ -38,14 +43,8 @@ pub(crate) async fn append(tx: &mut SqliteConnection, entries: &[&Pending]) -> S
     // One statement per chunk rather than per entry: each statement is a round trip to the
     // connection's thread. 8 values a row keeps a chunk well under SQLite's variable limit.
     for chunk in entries.chunks(CHUNK) {
-        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(
-            "INSERT INTO audit_log (at, user_id, org_id, action, subject, reason, prev_hash, hash) ",
-        );
-        let mut hashes = Vec::with_capacity(chunk.len());
-        for Pending { event, chain, .. } in chunk {
-            let hash = chain(&prev, event);
-            hashes.push((std::mem::replace(&mut prev, hash.clone()), hash));
-        }
+        let mut insert = sqlx::QueryBuilder::<sqlx::Sqlite>::new(INSERT);
+        let hashes = chained(&mut prev, chunk.iter().map(|p| (&p.event, p.chain)));
         insert.push_values(chunk.iter().zip(hashes), |mut row, (pending, (before, hash))| {
             let event = &pending.event;
             row.push_bind(event.at)
@@ -64,6 +63,113 @@ pub(crate) async fn append(tx: &mut SqliteConnection, entries: &[&Pending]) -> S
 
 /// Entries per INSERT statement.
 const CHUNK: usize = 128;
+
+const INSERT: &str = "INSERT INTO audit_log (at, user_id, org_id, action, subject, reason, prev_hash, hash) ";
+
+/// Each entry's hash and the one before it, from the chain's head `prev` (left at the last).
+fn chained<'a>(prev: &mut Vec<u8>, entries: impl Iterator<Item = (&'a AuditEvent, Chain)>) -> Vec<(Vec<u8>, Vec<u8>)> {
+    entries
+        .map(|(event, chain)| {
+            let hash = chain(prev, event);
+            (std::mem::replace(prev, hash.clone()), hash)
+        })
+        .collect()
+}
+
+/// A batch of audit entries alone (what every audited read queues) is committed on a
+/// connection of its own through rusqlite, the whole transaction in one hop to a blocking
+/// thread, instead of a round trip to sqlx's connection thread for each of its five
+/// statements. The write queue's task awaits it, so it never competes with the writer
+/// connection for SQLite's write lock; it waits (busy timeout) for another process's writer.
+pub(crate) struct Appender {
+    path: PathBuf,
+    conn: Mutex<Option<rusqlite::Connection>>,
+}
+
+impl Appender {
+    pub(crate) fn new(path: PathBuf) -> Arc<Self> {
+        Arc::new(Self {
+            path,
+            conn: Mutex::new(None),
+        })
+    }
+
+    fn open(&self) -> rusqlite::Result<rusqlite::Connection> {
+        let conn = rusqlite::Connection::open_with_flags(
+            &self.path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        // As the writer connection: a commit returns once the log is on the disk.
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "secure_delete", true)?;
+        Ok(conn)
+    }
+
+    /// Appends `entries` in one transaction and commits.
+    pub(crate) async fn append(self: &Arc<Self>, entries: Vec<(AuditEvent, Chain)>) -> StoreResult<()> {
+        let appender = Arc::clone(self);
+        tokio::task::spawn_blocking(move || appender.append_now(&entries))
+            .await
+            .map_err(|e| StoreError::Backend(format!("the audit append stopped: {e}")))?
+    }
+
+    fn append_now(&self, entries: &[(AuditEvent, Chain)]) -> StoreResult<()> {
+        let mut held = self
+            .conn
+            .lock()
+            .map_err(|_| StoreError::Backend("the audit connection is poisoned".into()))?;
+        let conn = match held.take() {
+            Some(conn) => conn,
+            None => self.open().map_err(failed)?,
+        };
+        let outcome = Self::transact(&conn, entries);
+        // A connection whose transaction failed is closed (a failed COMMIT can leave it inside
+        // the transaction); the next batch opens a fresh one.
+        if outcome.is_ok() {
+            *held = Some(conn);
+        }
+        outcome
+    }
+
+    fn transact(conn: &rusqlite::Connection, entries: &[(AuditEvent, Chain)]) -> StoreResult<()> {
+        let tx =
+            rusqlite::Transaction::new_unchecked(conn, rusqlite::TransactionBehavior::Immediate).map_err(failed)?;
+        let prev: Option<Vec<u8>> = tx
+            .prepare_cached("SELECT hash FROM audit_log ORDER BY id DESC LIMIT 1")
+            .and_then(|mut s| rusqlite::OptionalExtension::optional(s.query_row([], |r| r.get(0))))
+            .map_err(failed)?;
+        let mut prev = prev.unwrap_or_else(|| GENESIS.to_vec());
+        let hashes = chained(&mut prev, entries.iter().map(|(event, chain)| (event, *chain)));
+        {
+            let mut insert = tx
+                .prepare_cached(&format!("{INSERT}VALUES (?, ?, ?, ?, ?, ?, ?, ?)"))
+                .map_err(failed)?;
+            for ((event, _), (before, hash)) in entries.iter().zip(hashes) {
+                insert
+                    .execute(rusqlite::params![
+                        event.at,
+                        event.user_id,
+                        event.org_id,
+                        event.action,
+                        event.subject,
+                        event.reason,
+                        before,
+                        hash
+                    ])
+                    .map_err(failed)?;
+            }
+        }
+        tx.commit().map_err(failed)
+    }
+
+    /// Closes the connection (the store is closing; a later append opens afresh).
+    pub(crate) fn close(&self) {
+        if let Ok(mut held) = self.conn.lock() {
+            *held = None;
+        }
+    }
+}
 
 impl AuditStore for SqliteStore {
     async fn append_audit(&self, event: &AuditEvent, chain: Chain) -> StoreResult<()> {

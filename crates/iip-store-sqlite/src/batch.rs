@@ -81,27 +81,39 @@ pub(crate) fn queue() -> Arc<WriteQueue> {
     Arc::new(WriteQueue::default())
 }
 
-async fn run(writer: SqlitePool, keys: Option<Arc<Keys>>, mut receiver: mpsc::UnboundedReceiver<Job>) {
-    let writer = Writer { writer, keys };
+async fn run(writer: Writer, mut receiver: mpsc::UnboundedReceiver<Job>) {
     let mut batch = Vec::with_capacity(BATCH);
     while receiver.recv_many(&mut batch, BATCH).await > 0 {
         commit_batch(&mut batch, &writer).await;
     }
 }
 
-/// The queue task's connection and keys.
+/// The queue task's connections and keys.
 struct Writer {
     writer: SqlitePool,
     keys: Option<Arc<Keys>>,
+    /// Batches of audit entries alone.
+    appender: Arc<audit::Appender>,
 }
 
 impl Transact<Job> for Writer {
-    fn transact(&self, jobs: &mut [Job]) -> impl Future<Output = Result<(), StoreError>> + Send {
-        write(&self.writer, self.keys.as_deref(), jobs)
+    async fn transact(&self, jobs: &mut [Job]) -> Result<(), StoreError> {
+        if jobs.iter().all(|job| matches!(job, Job::Audit(_))) {
+            let entries = jobs
+                .iter()
+                .filter_map(|job| match job {
+                    Job::Audit(pending) => Some((pending.event.clone(), pending.chain)),
+                    Job::Case(_) => None,
+                })
+                .collect();
+            return self.appender.append(entries).await;
+        }
+        write(&self.writer, self.keys.as_deref(), jobs).await
     }
 }
 
-/// One transaction for the batch; each recorded write takes the next revision.
+/// One transaction for the batch (with case writes); each recorded write takes the next
+/// revision.
 async fn write(writer: &SqlitePool, keys: Option<&Keys>, batch: &mut [Job]) -> Result<(), StoreError> {
     let mut tx = writer.begin_with("BEGIN IMMEDIATE").await.map_err(backend)?;
     let base: i64 = sqlx::query_scalar("SELECT revision FROM store_revision WHERE id = 1")
@@ -139,7 +151,12 @@ impl SqliteStore {
     pub(crate) fn queue(&self, job: Job) -> Result<(), StoreError> {
         let sender = self.writes.sender.get_or_init(|| {
             let (sender, receiver) = mpsc::unbounded_channel();
-            tokio::spawn(run(self.writer.clone(), self.keys.clone(), receiver));
+            let writer = Writer {
+                writer: self.writer.clone(),
+                keys: self.keys.clone(),
+                appender: Arc::clone(&self.appender),
+            };
+            tokio::spawn(run(writer, receiver));
             sender
         });
         sender

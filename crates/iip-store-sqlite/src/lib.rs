@@ -56,6 +56,8 @@ pub struct SqliteStore {
     pub(crate) keys: Option<Arc<Keys>>,
     /// Connections for the point reads of every request (`point.rs`).
     pub(crate) readers: Arc<point::Readers>,
+    /// The connection for batches of audit entries alone (`audit.rs`).
+    pub(crate) appender: Arc<audit::Appender>,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -167,6 +169,7 @@ impl SqliteStore {
             .await
             .map_err(|e| StoreError::Backend(e.to_string()))?;
         let readers = Arc::new(point::Readers::new(options.get_filename().to_path_buf()));
+        let appender = audit::Appender::new(options.get_filename().to_path_buf());
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options)
@@ -178,6 +181,7 @@ impl SqliteStore {
             writes: batch::queue(),
             keys: None,
             readers,
+            appender,
         })
     }
 
@@ -514,6 +518,7 @@ impl Store for SqliteStore {
 
     async fn close(&self) {
         self.readers.close();
+        self.appender.close();
         self.pool.close().await;
         self.writer.close().await;
     }

@@ -70,7 +70,7 @@ impl PathwayCache {
     }
 }
 
-fn failed(e: rusqlite::Error) -> StoreError {
+pub(crate) fn failed(e: rusqlite::Error) -> StoreError {
     if let rusqlite::Error::SqliteFailure(code, _) = &e
         && code.code == rusqlite::ErrorCode::DiskFull
     {

@@ -462,8 +462,10 @@ fn exercise(backend: &mut dyn Backend, setup: &Setup, kills: u32, seed: u64) {
         let status = child.wait().expect("wait");
         let at = began.elapsed();
         let killed = status.signal() == Some(SIGKILL);
+        // An import may also finish between the look and the kill (the kill then finds a
+        // process already gone): it exited on its own, successfully.
         assert!(
-            killed || finished_before,
+            killed || finished_before || status.success(),
             "{name} kill {i}: neither killed nor finished: {status}"
         );
         if killed {
@@ -483,7 +485,13 @@ fn exercise(backend: &mut dyn Backend, setup: &Setup, kills: u32, seed: u64) {
             if killed { "killed" } else { "had already finished" }
         );
         if fraction.is_none() {
-            assert!(killed, "{name}: the import had exited before the post-commit kill");
+            // SQLite checkpoints as it closes, so the kill lands; PostgreSQL has nothing left
+            // to do after its commit, and the process may be gone before the kill is sent.
+            // Either way a reported commit is kept.
+            assert!(
+                killed || name == "PostgreSQL",
+                "{name}: the import had exited before the post-commit kill"
+            );
             assert_eq!(outcome, Outcome::All, "{what}: a reported commit is kept");
         }
         if !killed {

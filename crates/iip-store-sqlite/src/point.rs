@@ -11,7 +11,6 @@
 //! row carries a version that triggers move with every change to the pathway's rows
 //! (migration 0016), so a kept pathway is used only while the row still says it is current.
 
-use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -26,9 +25,9 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension};
 /// Connections kept idle at most (one per thread that reads at once, and a few spare).
 const MOST_IDLE: usize = 16;
 
-/// Pathways kept at most; past it the cache starts afresh (a simple bound: the pathways a
-/// server's case workers open within minutes fit, and a state-size store is not held).
-const MOST_PATHWAYS: usize = 4096;
+/// The pathways kept hold about this much at most (a 90-row pathway is about 9 kB: some
+/// 3 500 of them); past it the cache starts afresh.
+const MOST_PATHWAY_BYTES: usize = 32 << 20;
 
 pub(crate) struct Readers {
     path: PathBuf,
@@ -39,36 +38,7 @@ pub(crate) struct Readers {
 /// Pathways read since their last change, by participant row, with the version they were
 /// read at. Only the pathway is kept (activities, milestones, assessments, needs and goals),
 /// never the record's identity: names and dates of birth stay sealed in the store.
-#[derive(Default)]
-struct PathwayCache {
-    kept: Mutex<HashMap<i64, (i64, Arc<Pathway>)>>,
-}
-
-impl PathwayCache {
-    /// The pathway kept for `row` if it was read at `version`.
-    fn get(&self, row: i64, version: i64) -> Option<Arc<Pathway>> {
-        let kept = self.kept.lock().ok()?;
-        match kept.get(&row) {
-            Some((at, pathway)) if *at == version => Some(Arc::clone(pathway)),
-            _ => None,
-        }
-    }
-
-    fn keep(&self, row: i64, version: i64, pathway: &Arc<Pathway>) {
-        if let Ok(mut kept) = self.kept.lock() {
-            if kept.len() >= MOST_PATHWAYS && !kept.contains_key(&row) {
-                kept.clear();
-            }
-            kept.insert(row, (version, Arc::clone(pathway)));
-        }
-    }
-
-    fn clear(&self) {
-        if let Ok(mut kept) = self.kept.lock() {
-            kept.clear();
-        }
-    }
-}
+type PathwayCache = iip_store::kept::Kept<i64, Arc<Pathway>>;
 
 pub(crate) fn failed(e: rusqlite::Error) -> StoreError {
     if let rusqlite::Error::SqliteFailure(code, _) = &e
@@ -88,7 +58,7 @@ impl Readers {
         Self {
             path,
             idle: Mutex::new(Vec::new()),
-            pathways: PathwayCache::default(),
+            pathways: PathwayCache::new(MOST_PATHWAY_BYTES),
         }
     }
 
@@ -190,12 +160,13 @@ impl Readers {
                 return Ok(None);
             };
             let version = found.pathway_version;
-            if let Some(kept) = version.and_then(|v| self.pathways.get(found.row, v)) {
+            if let Some(kept) = version.and_then(|v| self.pathways.get(found.row, |at| *at == v)) {
                 return Ok(Some((found, kept)));
             }
             let pathway = Arc::new(pathway(conn, found.row)?);
             if let Some(version) = version {
-                self.pathways.keep(found.row, version, &pathway);
+                let bytes = pathway.approx_bytes();
+                self.pathways.keep(found.row, version, Arc::clone(&pathway), bytes);
             }
             Ok(Some((found, pathway)))
         })

@@ -7,6 +7,7 @@ pub mod batch;
 pub mod codec;
 pub mod directory;
 pub mod directory_codec;
+pub mod kept;
 pub mod sealing;
 
 use iip_domain::Date;
@@ -330,6 +331,40 @@ pub struct Pathway {
     pub milestones: Vec<MilestoneEntry>,
     pub assessments: Vec<AssessmentEntry>,
     pub items: Vec<PathwayItem>,
+}
+
+impl Pathway {
+    /// About the bytes it holds in memory (its entries and their text), for a cache's budget.
+    pub fn approx_bytes(&self) -> usize {
+        use std::mem::size_of;
+        let text = |s: &str| s.len() + 16;
+        let activities: usize = self
+            .activities
+            .iter()
+            .map(|a| size_of::<ActivityEntry>() + text(&a.program) + a.element.as_deref().map_or(0, text))
+            .sum();
+        let milestones: usize = self
+            .milestones
+            .iter()
+            .map(|m| {
+                size_of::<MilestoneEntry>()
+                    + text(&m.milestone)
+                    + text(&m.element)
+                    + m.delivered_by.as_deref().map_or(0, text)
+            })
+            .sum();
+        let assessments: usize = self
+            .assessments
+            .iter()
+            .map(|a| size_of::<AssessmentEntry>() + text(&a.instrument))
+            .sum();
+        let items: usize = self
+            .items
+            .iter()
+            .map(|i| size_of::<PathwayItem>() + text(&i.element) + text(&i.description))
+            .sum();
+        size_of::<Self>() + activities + milestones + assessments + items
+    }
 }
 
 /// What a consent lets the partner see, from the widest to the narrowest.

@@ -409,8 +409,10 @@ pub async fn record<S: Store>(
         )
     };
     // The change is audited as it is attempted: the entry is queued with the write, so the
-    // same group commit carries both (one disk flush for the pair, not one each), and an
-    // attempt that is refused (a duplicate, an unknown participant) is on the log too.
+    // same group commit nearly always carries both (one disk flush for the pair, not one
+    // each; the writer may take the write before the entry is queued, and then the entry
+    // goes in the next commit), and an attempt that is refused (a duplicate, an unknown
+    // participant) is on the log too.
     match kind.as_str() {
         "activities" => match parse::activity(&fields, today, framework) {
             Err(e) => invalid(&e),

@@ -6,24 +6,30 @@
 //! `Weak` holds the allocation, so no other pathway can take its address). Only the pathway's
 //! JSON is kept, never the participant's identity.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, Weak};
+use std::sync::{Arc, Weak};
 
 use iip_domain::Date;
 use iip_domain::records::Participant;
+use iip_store::kept::Kept;
 use iip_store::{Pathway, PathwayKind};
 use serde::Serialize;
 
-/// Pathways' JSON kept at most; past it the cache starts afresh (as the store's own cache).
-const MOST_KEPT: usize = 4096;
+/// The JSON kept holds this many bytes at most (a 90-row pathway's is about 7 kB: some 4 500
+/// of them); past it the cache starts afresh.
+const MOST_BYTES: usize = 32 << 20;
 
-/// A pathway's JSON and the pathway it was written from.
-type Kept = (Weak<Pathway>, Arc<str>);
-
-/// The JSON of pathways answered since they last changed, by participant row.
-#[derive(Default)]
+/// The JSON of pathways answered since they last changed, by participant row, with the
+/// pathway it was written from.
 pub(crate) struct PathwayJson {
-    kept: Mutex<HashMap<i64, Kept>>,
+    kept: Kept<Weak<Pathway>, Arc<str>>,
+}
+
+impl Default for PathwayJson {
+    fn default() -> Self {
+        Self {
+            kept: Kept::new(MOST_BYTES),
+        }
+    }
 }
 
 impl PathwayJson {
@@ -42,20 +48,14 @@ impl PathwayJson {
 
     /// The pathway's members without the braces: `"activities":[…],…,"goals":[…]`.
     fn fragment(&self, row: i64, pathway: &Arc<Pathway>) -> Arc<str> {
-        if let Ok(kept) = self.kept.lock()
-            && let Some((seen, json)) = kept.get(&row)
-            && std::ptr::eq(seen.as_ptr(), Arc::as_ptr(pathway))
-        {
-            return Arc::clone(json);
+        let same = |seen: &Weak<Pathway>| std::ptr::eq(seen.as_ptr(), Arc::as_ptr(pathway));
+        if let Some(json) = self.kept.get(row, same) {
+            return json;
         }
         let whole = serde_json::to_string(&PathwayView::new(pathway)).unwrap_or_else(|_| "{}".into());
         let members: Arc<str> = Arc::from(whole.get(1..whole.len().saturating_sub(1)).unwrap_or_default());
-        if let Ok(mut kept) = self.kept.lock() {
-            if kept.len() >= MOST_KEPT && !kept.contains_key(&row) {
-                kept.clear();
-            }
-            kept.insert(row, (Arc::downgrade(pathway), Arc::clone(&members)));
-        }
+        self.kept
+            .keep(row, Arc::downgrade(pathway), Arc::clone(&members), members.len());
         members
     }
 }

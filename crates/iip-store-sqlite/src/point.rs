@@ -7,9 +7,10 @@
 //! they run here directly, on idle connections kept for the purpose. In WAL mode a reader
 //! never waits for the writer, and these connections refuse to write (`query_only`).
 //!
-//! A participant's pathway is kept between its changes (`PathwayCache`): the participant's
-//! row carries a version that triggers move with every change to the pathway's rows
-//! (migration 0016), so a kept pathway is used only while the row still says it is current.
+//! A participant's pathway is kept between its changes (`PathwayCache`): each participant
+//! has a version (table `pathway_version`) that triggers move with every change to the
+//! pathway's rows (migration 0016), so a kept pathway is used only while the version read
+//! with the record still says it is current.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};

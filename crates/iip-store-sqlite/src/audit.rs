@@ -6,7 +6,6 @@
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use iip_domain::audit::{AuditEvent, StoredAuditEvent};
 use iip_store::{AuditStore, StoreError, StoreResult};
@@ -95,11 +94,7 @@ impl Appender {
     }
 
     fn open(&self) -> rusqlite::Result<rusqlite::Connection> {
-        let conn = rusqlite::Connection::open_with_flags(
-            &self.path,
-            rusqlite::OpenFlags::SQLITE_OPEN_READ_WRITE | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        conn.busy_timeout(Duration::from_secs(10))?;
+        let conn = crate::point::connect(&self.path)?;
         // As the writer connection: a commit returns once the log is on the disk.
         conn.pragma_update(None, "synchronous", "FULL")?;
         conn.pragma_update(None, "secure_delete", true)?;

@@ -41,6 +41,17 @@ pub(crate) struct Readers {
 /// never the record's identity: names and dates of birth stay sealed in the store.
 type PathwayCache = iip_store::kept::Kept<i64, Arc<Pathway>>;
 
+/// A rusqlite connection to the store's file, used by one thread at a time, that waits for
+/// another writer as the sqlx connections do.
+pub(crate) fn connect(path: &std::path::Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )?;
+    conn.busy_timeout(Duration::from_secs(10))?;
+    Ok(conn)
+}
+
 pub(crate) fn failed(e: rusqlite::Error) -> StoreError {
     if let rusqlite::Error::SqliteFailure(code, _) = &e
         && code.code == rusqlite::ErrorCode::DiskFull
@@ -64,11 +75,7 @@ impl Readers {
     }
 
     fn open(&self) -> rusqlite::Result<Connection> {
-        let conn = Connection::open_with_flags(
-            &self.path,
-            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-        )?;
-        conn.busy_timeout(Duration::from_secs(10))?;
+        let conn = connect(&self.path)?;
         conn.pragma_update(None, "query_only", true)?;
         conn.set_prepared_statement_cache_capacity(32);
         Ok(conn)
